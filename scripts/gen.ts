@@ -4,7 +4,7 @@
  * `bun run gen`          regenerates gen/.
  * `bun run gen --check`  regenerates into a temporary folder and fails if gen/ differs (CI uses it).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 
