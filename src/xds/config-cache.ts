@@ -1,0 +1,117 @@
+import { MicrogatewayError } from "../errors.ts";
+import { type CachedResource, ResourceInterner } from "./cached-resource.ts";
+
+/** Called with the set of type URLs whose resources changed for a watched node. */
+export type ConfigWatcher = (changedTypes: ReadonlySet<string>) => void;
+
+const EMPTY: ReadonlyMap<string, CachedResource> = new Map();
+
+/**
+ * The desired configuration of every engine, by node id: for each type URL, the named resources
+ * that node should have. The xDS layer knows nothing else about the node (no pods, no policies).
+ *
+ * Contract: the maps returned by `resources` must not be altered by callers, and a node's maps are
+ * replaced, never mutated, when its configuration changes, so a stream may keep a reference while
+ * computing a response.
+ */
+export class ConfigCache {
+  private readonly nodes = new Map<string, Map<string, ReadonlyMap<string, CachedResource>>>();
+  private readonly watchers = new Map<string, Set<ConfigWatcher>>();
+  private readonly interner = new ResourceInterner();
+
+  /**
+   * Replaces the whole configuration of `nodeId` and notifies its watchers with the types that
+   * changed. Returns those types (empty if nothing changed: no push happens then).
+   * Throws if two resources of one type share a name (clients would NACK such a response).
+   */
+  setNode(nodeId: string, resources: Iterable<CachedResource>): ReadonlySet<string> {
+    const next = new Map<string, Map<string, CachedResource>>();
+    for (const r of resources) {
+      let byName = next.get(r.typeUrl);
+      if (!byName) next.set(r.typeUrl, (byName = new Map()));
+      if (byName.has(r.name)) {
+        throw new MicrogatewayError(
+          "Internal",
+          `node ${nodeId}: two ${r.typeUrl} resources named "${r.name}"`,
+        );
+      }
+      byName.set(r.name, r);
+    }
+    const prev = this.nodes.get(nodeId) ?? new Map<string, ReadonlyMap<string, CachedResource>>();
+    const changed = new Set<string>();
+    const stored = new Map<string, ReadonlyMap<string, CachedResource>>();
+    for (const typeUrl of new Set([...prev.keys(), ...next.keys()])) {
+      const before = prev.get(typeUrl) ?? EMPTY;
+      const after = next.get(typeUrl) ?? EMPTY;
+      if (sameVersions(before, after)) {
+        if (before.size > 0) stored.set(typeUrl, before);
+        continue;
+      }
+      changed.add(typeUrl);
+      const interned = new Map<string, CachedResource>();
+      for (const [name, r] of after) interned.set(name, this.interner.intern(r));
+      for (const r of before.values()) this.interner.release(r);
+      if (interned.size > 0) stored.set(typeUrl, interned);
+    }
+    this.nodes.set(nodeId, stored);
+    if (changed.size > 0) this.notify(nodeId, changed);
+    return changed;
+  }
+
+  /** Forgets a node (its pod is gone). Open streams see an empty configuration. */
+  deleteNode(nodeId: string): void {
+    const prev = this.nodes.get(nodeId);
+    if (!prev) return;
+    this.nodes.delete(nodeId);
+    for (const byName of prev.values()) for (const r of byName.values()) this.interner.release(r);
+    this.notify(nodeId, new Set(prev.keys()));
+  }
+
+  /** The resources of one type for a node; an empty map if there are none. Do not mutate. */
+  resources(nodeId: string, typeUrl: string): ReadonlyMap<string, CachedResource> {
+    return this.nodes.get(nodeId)?.get(typeUrl) ?? EMPTY;
+  }
+
+  /** Whether the node has a configuration (possibly empty) set. */
+  hasNode(nodeId: string): boolean {
+    return this.nodes.has(nodeId);
+  }
+
+  /** Node ids with a configuration. */
+  nodeIds(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+
+  /** Number of distinct encoded resources held in memory (shared ones count once). */
+  get distinctResources(): number {
+    return this.interner.size;
+  }
+
+  /** Calls `watcher` whenever the node's configuration changes; returns the unsubscribe function. */
+  watch(nodeId: string, watcher: ConfigWatcher): () => void {
+    let set = this.watchers.get(nodeId);
+    if (!set) this.watchers.set(nodeId, (set = new Set()));
+    set.add(watcher);
+    return () => {
+      const s = this.watchers.get(nodeId);
+      if (!s) return;
+      s.delete(watcher);
+      if (s.size === 0) this.watchers.delete(nodeId);
+    };
+  }
+
+  private notify(nodeId: string, changed: ReadonlySet<string>): void {
+    const set = this.watchers.get(nodeId);
+    if (!set) return;
+    for (const w of [...set]) w(changed);
+  }
+}
+
+function sameVersions(
+  a: ReadonlyMap<string, CachedResource>,
+  b: ReadonlyMap<string, CachedResource>,
+): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, r] of a) if (b.get(name)?.version !== r.version) return false;
+  return true;
+}

@@ -1,0 +1,249 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+  DeltaDiscoveryResponseSchema,
+  type Resource,
+  ResourceSchema,
+} from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
+import { MicrogatewayError } from "../errors.ts";
+import type { CachedResource } from "./cached-resource.ts";
+import type { ConfigCache } from "./config-cache.ts";
+import type { EngineStatusStore } from "./engine-status.ts";
+import { compareTypes, isRemovedLast } from "./resource-types.ts";
+
+const WILDCARD = "*";
+
+/** Subscription state of one type URL on one stream. */
+interface TypeSubscription {
+  /** Subscribed to everything of this type (explicit "*" or legacy: no names ever subscribed). */
+  wildcard: boolean;
+  /** Explicitly subscribed names (without "*"). */
+  readonly names: Set<string>;
+  /** What the client has, by name, as far as this stream knows (from ACKs and initial_resource_versions). */
+  readonly known: Map<string, string>;
+  /** Names the client asked for since the last response: they must be answered even if unchanged. */
+  readonly forced: Set<string>;
+  /** The client's first request on this stream still awaits an answer. */
+  initial: boolean;
+}
+
+interface InFlight {
+  readonly nonce: string;
+  readonly typeUrl: string;
+  readonly sent: ReadonlyMap<string, string>;
+  readonly removed: readonly string[];
+}
+
+/**
+ * The incremental (delta) ADS protocol for one stream, as a plain state machine: feed it requests
+ * and configuration changes, and ask it for the next response. No I/O, no timers.
+ *
+ * Rules followed (xDS protocol; see shared/reference/peers-and-xds.md §2):
+ * - ACK vs NACK is decided by the presence of `error_detail`, for the response named by the nonce.
+ * - One response in flight per stream: the next is computed only after the previous is ACKed or
+ *   NACKed. With types visited in make-before-break order, this makes a push that adds a cluster
+ *   and a listener using it send the cluster, wait for Envoy to apply it, then the listener.
+ * - Subscriptions are honoured whatever the nonce; a name just subscribed is always answered
+ *   (with the resource, or in `removed_resources` if it does not exist).
+ * - `initial_resource_versions` seed what the client has: unchanged resources are not re-sent,
+ *   and names the client has but should not are removed.
+ * - Unchanged resources are never re-sent; a version the engine rejected is not pushed again.
+ */
+export class DeltaSession {
+  private nodeId: string | undefined;
+  private readonly types = new Map<string, TypeSubscription>();
+  private inFlight: InFlight | undefined;
+  private nonceCounter = 0;
+
+  constructor(
+    private readonly cache: ConfigCache,
+    private readonly status: EngineStatusStore,
+    /** Checks that the stream may be served the node (authorization); throws to refuse. */
+    private readonly authorizeNode: (nodeId: string) => void = () => {},
+  ) {}
+
+  /** The node id this stream serves, known after the first request. */
+  get node(): string | undefined {
+    return this.nodeId;
+  }
+
+  /** Whether a response is awaiting its ACK/NACK. */
+  get waiting(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /**
+   * Applies one request from the client. Throws MicrogatewayError for protocol violations
+   * (the stream should then be closed with that error).
+   */
+  handle(req: DeltaDiscoveryRequest): void {
+    this.bindNode(req);
+    const typeUrl = req.typeUrl;
+    if (typeUrl === "")
+      throw new MicrogatewayError("InvalidArgument", "DeltaDiscoveryRequest.type_url is empty");
+
+    if (req.responseNonce !== "") this.settle(req);
+
+    let sub = this.types.get(typeUrl);
+    if (!sub) {
+      sub = { wildcard: false, names: new Set(), known: new Map(), forced: new Set(), initial: true };
+      this.types.set(typeUrl, sub);
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) sub.known.set(name, version);
+      // Legacy wildcard: the first request names nothing.
+      if (req.resourceNamesSubscribe.length === 0) sub.wildcard = true;
+      if (sub.known.size > 0) sub.initial = false; // a reconnecting client is already initialised
+      this.status.type(this.nodeId!, typeUrl);
+    }
+    for (const name of req.resourceNamesSubscribe) {
+      if (name === WILDCARD) {
+        sub.wildcard = true;
+        continue;
+      }
+      sub.names.add(name);
+      sub.forced.add(name);
+    }
+    for (const name of req.resourceNamesUnsubscribe) {
+      if (name === WILDCARD) {
+        sub.wildcard = false;
+        for (const known of [...sub.known.keys()]) if (!sub.names.has(known)) sub.known.delete(known);
+        continue;
+      }
+      sub.names.delete(name);
+      sub.forced.delete(name);
+      // Still covered by the wildcard: the client drops it, so it must get it again (or its removal).
+      if (sub.wildcard) sub.forced.add(name);
+      else sub.known.delete(name);
+    }
+  }
+
+  /**
+   * The next response to send, or undefined if there is nothing to send or a response is still
+   * awaiting its ACK. Call it after every `handle` and after every configuration change.
+   */
+  next(): DeltaDiscoveryResponse | undefined {
+    if (this.inFlight || this.nodeId === undefined) return undefined;
+    const order = [...this.types.keys()].sort(compareTypes);
+    // Pass 1: updates of every type, removals of all but clusters/endpoints.
+    for (const typeUrl of order) {
+      const r = this.diff(typeUrl, { upserts: true, removals: !isRemovedLast(typeUrl) });
+      if (r) return r;
+    }
+    // Pass 2: cluster and endpoint removals, once nothing above still references them.
+    for (const typeUrl of order) {
+      if (!isRemovedLast(typeUrl)) continue;
+      const r = this.diff(typeUrl, { upserts: false, removals: true });
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private bindNode(req: DeltaDiscoveryRequest): void {
+    const id = req.node?.id;
+    if (this.nodeId === undefined) {
+      if (!id)
+        throw new MicrogatewayError("InvalidArgument", "the first DeltaDiscoveryRequest must carry node.id");
+      this.authorizeNode(id);
+      this.nodeId = id;
+      return;
+    }
+    if (id && id !== this.nodeId) {
+      throw new MicrogatewayError(
+        "InvalidArgument",
+        `node.id changed on an open stream from "${this.nodeId}" to "${id}"`,
+      );
+    }
+  }
+
+  /** Handles the ACK/NACK part of a request. */
+  private settle(req: DeltaDiscoveryRequest): void {
+    const f = this.inFlight;
+    if (!f || f.nonce !== req.responseNonce || f.typeUrl !== req.typeUrl) {
+      this.status.counters.staleNonces++;
+      return;
+    }
+    this.inFlight = undefined;
+    const sub = this.types.get(f.typeUrl)!;
+    const nodeId = this.nodeId!;
+    if (req.errorDetail) {
+      // NACK: the engine keeps what it had. Forget what we sent so `known` stays what it runs.
+      for (const name of f.sent.keys()) sub.known.delete(name);
+      for (const name of f.removed) sub.known.delete(name);
+      const accepted = this.status.type(nodeId, f.typeUrl).accepted;
+      for (const name of f.sent.keys()) {
+        const v = accepted.get(name);
+        if (v !== undefined) sub.known.set(name, v);
+      }
+      this.status.reject(nodeId, f.typeUrl, f.sent, req.errorDetail.message, req.errorDetail.code);
+      return;
+    }
+    for (const [name, version] of f.sent) sub.known.set(name, version);
+    for (const name of f.removed) sub.known.delete(name);
+    this.status.accept(nodeId, f.typeUrl, f.sent, f.removed);
+  }
+
+  private diff(
+    typeUrl: string,
+    pass: { upserts: boolean; removals: boolean },
+  ): DeltaDiscoveryResponse | undefined {
+    const sub = this.types.get(typeUrl)!;
+    const nodeId = this.nodeId!;
+    const current = this.cache.resources(nodeId, typeUrl);
+    const upserts: CachedResource[] = [];
+    const removed: string[] = [];
+
+    if (pass.upserts) {
+      const consider = (r: CachedResource) => {
+        if (sub.known.get(r.name) === r.version && !sub.forced.has(r.name)) return;
+        if (this.status.isRejected(nodeId, typeUrl, r.name, r.version)) return;
+        upserts.push(r);
+      };
+      if (sub.wildcard) for (const r of current.values()) consider(r);
+      else
+        for (const name of sub.names) {
+          const r = current.get(name);
+          if (r) consider(r);
+        }
+    }
+    if (pass.removals) {
+      for (const name of sub.known.keys()) {
+        if (!current.has(name) && (sub.wildcard || sub.names.has(name))) removed.push(name);
+      }
+      // Names just subscribed that do not exist: say so instead of letting the client time out.
+      for (const name of sub.forced) if (!current.has(name) && !sub.known.has(name)) removed.push(name);
+    }
+
+    for (const r of upserts) sub.forced.delete(r.name);
+    // Every forced name is answered once the pass that handles removals has run.
+    if (pass.removals) sub.forced.clear();
+    // A client's first request is answered even when there is nothing to send (Envoy waits for it
+    // to finish initialising); for clusters that answer comes with the removal pass.
+    const mustAnswer = sub.initial && pass.removals;
+    if (upserts.length === 0 && removed.length === 0 && !mustAnswer) return undefined;
+    sub.initial = false;
+
+    const nonce = String(++this.nonceCounter);
+    const sent = new Map<string, string>();
+    const resources: Resource[] = [];
+    let bytes = 0;
+    for (const r of upserts) {
+      sent.set(r.name, r.version);
+      resources.push(create(ResourceSchema, { name: r.name, version: r.version, resource: r.any }));
+      bytes += r.size;
+    }
+    this.inFlight = { nonce, typeUrl, sent, removed };
+    const t = this.status.type(nodeId, typeUrl);
+    t.state = "Sent";
+    const c = this.status.counters;
+    c.responses++;
+    c.resourcesSent += resources.length;
+    c.bytesSent += bytes;
+    return create(DeltaDiscoveryResponseSchema, {
+      typeUrl,
+      nonce,
+      resources,
+      removedResources: removed,
+      systemVersionInfo: nonce,
+    });
+  }
+}
