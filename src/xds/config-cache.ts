@@ -28,7 +28,10 @@ export class ConfigCache {
     const next = new Map<string, Map<string, CachedResource>>();
     for (const r of resources) {
       let byName = next.get(r.typeUrl);
-      if (!byName) next.set(r.typeUrl, (byName = new Map()));
+      if (!byName) {
+        byName = new Map();
+        next.set(r.typeUrl, byName);
+      }
       if (byName.has(r.name)) {
         throw new MicrogatewayError(
           "Internal",
@@ -90,7 +93,10 @@ export class ConfigCache {
   /** Calls `watcher` whenever the node's configuration changes; returns the unsubscribe function. */
   watch(nodeId: string, watcher: ConfigWatcher): () => void {
     let set = this.watchers.get(nodeId);
-    if (!set) this.watchers.set(nodeId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.watchers.set(nodeId, set);
+    }
     set.add(watcher);
     return () => {
       const s = this.watchers.get(nodeId);
