@@ -1,0 +1,362 @@
+/**
+ * Decoded Kubernetes object -> validated, defaulted model object (reference §3.3-3.5).
+ *
+ * Behaves like the API server with our CRDs installed plus the validating webhook: defaults are
+ * applied where the API declares them, wrong types and out-of-range values are rejected with a
+ * message naming object, field and expectation, and fields we do not know are dropped silently
+ * (structural schemas prune unknown fields instead of rejecting them).
+ */
+
+import { createHash } from "node:crypto";
+import { MicrogatewayError } from "../errors.ts";
+import {
+  API_VERSION,
+  type Application,
+  type ContentSecurity,
+  type ContentSecuritySpec,
+  type CustomResource,
+  DENY_RULE_LEVELS,
+  type DenyRules,
+  type DenyRulesSpec,
+  type LocalRef,
+  type ObjectMeta,
+  type PodInfo,
+  type Route,
+  type SecuredRoute,
+  type SidecarGateway,
+  type SidecarGatewaySpec,
+  THREAT_HANDLING_MODES,
+} from "./types.ts";
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_APPLICATIONS = 16;
+const MAX_ROUTES = 128;
+const MAX_NAME = 253;
+
+/**
+ * Validates `obj` and returns the model object, or undefined for kinds the model does not hold
+ * (so a manifest directory may contain Deployments, Services, ... that the caller reports as ignored).
+ * Throws `MicrogatewayError` `InvalidManifest` if `obj` is not a Kubernetes object at all and
+ * `InvalidResource` if a handled kind is invalid.
+ *
+ * @example parseResource(yaml.parse(text), "examples/local/gateway.yaml#1")
+ */
+export function parseResource(obj: unknown, origin?: string): CustomResource | PodInfo | undefined {
+  if (!isRecord(obj)) {
+    throw new MicrogatewayError(
+      "InvalidManifest",
+      `expected a Kubernetes object with apiVersion and kind, got ${show(obj)}`,
+    );
+  }
+  const { apiVersion, kind } = obj;
+  if (typeof apiVersion !== "string" || apiVersion === "") {
+    throw new MicrogatewayError(
+      "InvalidManifest",
+      `apiVersion ${show(apiVersion)} must be a non-empty string`,
+    );
+  }
+  if (typeof kind !== "string" || kind === "") {
+    throw new MicrogatewayError("InvalidManifest", `kind ${show(kind)} must be a non-empty string`);
+  }
+  if (apiVersion === "v1" && kind === "Pod") {
+    const { meta } = parseMetadata("Pod", obj.metadata, origin);
+    return freeze(withVersion({ metadata: meta }, obj.metadata));
+  }
+  if (apiVersion !== API_VERSION) return undefined;
+  switch (kind) {
+    case "SidecarGateway": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseSidecarGatewaySpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<SidecarGateway>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "ContentSecurity": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseContentSecuritySpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<ContentSecurity>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "DenyRules": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseDenyRulesSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<DenyRules>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    default:
+      // Other kinds of our group (HeaderRewrites, Limits, ...) are not modelled yet.
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds
+
+function parseSidecarGatewaySpec(at: At, raw: unknown): SidecarGatewaySpec {
+  // Accepted but not modelled yet (dropped): sessionHandlingRef, envoyClusterRefs.
+  const spec = asRecord(at, required(at, raw));
+  const selectorAt = child(at, "podSelector");
+  const selector = asRecord(selectorAt, required(selectorAt, spec.podSelector));
+  const labelsAt = child(selectorAt, "matchLabels");
+  const matchLabels = asStringMap(labelsAt, required(labelsAt, selector.matchLabels));
+
+  const appsAt = child(at, "applications");
+  const rawApps = asList(appsAt, required(appsAt, spec.applications), 1, MAX_APPLICATIONS);
+  const applications = rawApps.map((app, i) => parseApplication(child(appsAt, i), app));
+  const firstByPort = new Map<number, number>();
+  applications.forEach((app, i) => {
+    const first = firstByPort.get(app.containerPort);
+    if (first !== undefined) {
+      fail(
+        child(child(appsAt, i), "containerPort"),
+        `${app.containerPort} must be unique within the gateway (also used by spec.applications[${first}])`,
+      );
+    }
+    firstByPort.set(app.containerPort, i);
+  });
+  return { podSelector: { matchLabels }, applications };
+}
+
+function parseApplication(at: At, raw: unknown): Application {
+  // Accepted but not modelled yet (dropped): downstream, upstream, envoyHTTPFilterRefs, telemetryRef.
+  const app = asRecord(at, raw);
+  const portAt = child(at, "containerPort");
+  const containerPort =
+    present(app.containerPort) === undefined ? 8080 : asInt(portAt, app.containerPort, 1, 65535);
+  const routesAt = child(at, "routes");
+  // An explicit empty list stays empty (Kubernetes defaults only absent fields): nothing is routed.
+  const routes =
+    present(app.routes) === undefined
+      ? [{ pathPrefix: "/", secured: {} }]
+      : asList(routesAt, app.routes, 0, MAX_ROUTES).map((r, i) => parseRoute(child(routesAt, i), r));
+  return { containerPort, routes };
+}
+
+function parseRoute(at: At, raw: unknown): Route {
+  const route = asRecord(at, raw);
+  const prefixAt = child(at, "pathPrefix");
+  const pathPrefix = present(route.pathPrefix) === undefined ? "/" : asString(prefixAt, route.pathPrefix);
+  if (!pathPrefix.startsWith("/")) fail(prefixAt, `${show(pathPrefix)} must start with "/"`);
+  const secured = present(route.secured);
+  const unsecured = present(route.unsecured);
+  if (secured !== undefined && unsecured !== undefined) {
+    fail(at, "must have exactly one of secured, unsecured (both are set)");
+  }
+  if (unsecured !== undefined) {
+    asRecord(child(at, "unsecured"), unsecured);
+    return { pathPrefix, unsecured: {} };
+  }
+  // Secured is the default: forgetting to say which one must never turn the WAF off.
+  return { pathPrefix, secured: secured === undefined ? {} : parseSecured(child(at, "secured"), secured) };
+}
+
+function parseSecured(at: At, raw: unknown): SecuredRoute {
+  const secured = asRecord(at, raw);
+  return {
+    ...optionalRef(at, secured, "contentSecurityRef"),
+    ...optionalRef(at, secured, "accessControlRef"),
+  };
+}
+
+function parseContentSecuritySpec(at: At, raw: unknown): ContentSecuritySpec {
+  // Accepted but not modelled yet (dropped): apiProtectionRef, csrfProtectionRef, apiProtection.
+  const spec = present(raw) === undefined ? {} : asRecord(at, raw);
+  const filterAt = child(at, "filter");
+  const filter = present(spec.filter) === undefined ? undefined : asRecord(filterAt, spec.filter);
+  return {
+    ...(filter === undefined ? {} : { filter: optionalRef(filterAt, filter, "denyRulesRef") }),
+    ...optionalRef(at, spec, "headerRewritesRef"),
+    ...optionalRef(at, spec, "limitsRef"),
+    ...optionalRef(at, spec, "parserRef"),
+  };
+}
+
+function parseDenyRulesSpec(at: At, raw: unknown): DenyRulesSpec {
+  // Accepted but not modelled yet (dropped): request.builtIn.overrides, request.builtIn.exceptions,
+  // request.custom. Until they are, a DenyRules object protects with its level and mode only.
+  const spec = optionalRecord(at, raw);
+  const requestAt = child(at, "request");
+  const request = optionalRecord(requestAt, spec.request);
+  const builtInAt = child(requestAt, "builtIn");
+  const builtIn = optionalRecord(builtInAt, request.builtIn);
+  const settingsAt = child(builtInAt, "settings");
+  const settings = optionalRecord(settingsAt, builtIn.settings);
+  const level =
+    present(settings.level) === undefined
+      ? "Standard"
+      : asEnum(child(settingsAt, "level"), settings.level, DENY_RULE_LEVELS);
+  const threatHandlingMode =
+    present(settings.threatHandlingMode) === undefined
+      ? "Block"
+      : asEnum(child(settingsAt, "threatHandlingMode"), settings.threatHandlingMode, THREAT_HANDLING_MODES);
+  return { request: { builtIn: { settings: { level, threatHandlingMode } } } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+function parseMetadata(kind: string, raw: unknown, origin: string | undefined): { meta: ObjectMeta; at: At } {
+  const loose = isRecord(raw) ? raw : {};
+  // The subject is built from the raw values first so that errors in the name itself can name the object.
+  const rawNs = present(loose.namespace) ?? "default";
+  const subject = `${kind} ${typeof rawNs === "string" ? rawNs : "?"}/${typeof loose.name === "string" ? loose.name : "?"}`;
+  const at: At = { subject, path: "" };
+  const metaAt = child(at, "metadata");
+  const metadata = asRecord(metaAt, required(metaAt, raw));
+
+  const nameAt = child(metaAt, "name");
+  const name = asString(nameAt, required(nameAt, metadata.name));
+  if (name.length > MAX_NAME || !DNS1123_SUBDOMAIN.test(name)) {
+    fail(
+      nameAt,
+      `${show(name)} must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253)`,
+    );
+  }
+  const nsAt = child(metaAt, "namespace");
+  const namespace = asString(nsAt, rawNs);
+  // Namespaces are DNS-1123 labels, so they never contain a dot; node ids rely on that.
+  if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
+    fail(nsAt, `${show(namespace)} must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63)`);
+  }
+  const labels = present(metadata.labels);
+  const annotations = present(metadata.annotations);
+  const meta: ObjectMeta = {
+    name,
+    namespace,
+    ...(labels === undefined ? {} : { labels: asStringMap(child(metaAt, "labels"), labels) }),
+    ...(annotations === undefined
+      ? {}
+      : { annotations: asStringMap(child(metaAt, "annotations"), annotations) }),
+    ...(origin === undefined ? {} : { origin }),
+  };
+  return { meta, at: { subject, path: "" } };
+}
+
+/**
+ * Adds `metadata.resourceVersion`: the object's own if it has one (Kubernetes), else a hash of the
+ * validated content (files). Hashing the normalized result rather than the text means comments,
+ * key order and dropped fields do not make a new version, so they never cause a needless push.
+ */
+function withVersion<T extends { metadata: ObjectMeta }>(obj: T, rawMeta: unknown): T {
+  const own = isRecord(rawMeta) ? rawMeta.resourceVersion : undefined;
+  if (typeof own === "string" && own !== "")
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: own } };
+  const { origin: _origin, ...identity } = obj.metadata;
+  const hash = createHash("sha256")
+    .update(canonicalJson({ ...obj, metadata: identity }))
+    .digest("hex");
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: `sha256:${hash.slice(0, 16)}` } };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function freeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) freeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field readers: each either returns the typed value or throws naming subject, path and expectation.
+
+/** The object being validated (`DenyRules shop/strict`) and the JSON path of the current field. */
+interface At {
+  readonly subject: string;
+  readonly path: string;
+}
+
+function child(at: At, key: string | number): At {
+  const path = typeof key === "number" ? `${at.path}[${key}]` : at.path === "" ? key : `${at.path}.${key}`;
+  return { subject: at.subject, path };
+}
+
+function fail(at: At, detail: string): never {
+  throw new MicrogatewayError("InvalidResource", `${at.subject}: ${at.path} ${detail}`);
+}
+
+/** Kubernetes drops explicit nulls of non-nullable fields before defaulting; so do we. */
+function present(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
+function required(at: At, value: unknown): unknown {
+  if (present(value) === undefined) fail(at, "is required");
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function asRecord(at: At, value: unknown): Record<string, unknown> {
+  if (!isRecord(value)) fail(at, `${show(value)} must be an object`);
+  return value;
+}
+
+function optionalRecord(at: At, value: unknown): Record<string, unknown> {
+  return present(value) === undefined ? {} : asRecord(at, value);
+}
+
+function asString(at: At, value: unknown): string {
+  if (typeof value !== "string") fail(at, `${show(value)} must be a string`);
+  return value;
+}
+
+function asInt(at: At, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    fail(at, `${show(value)} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function asEnum<T extends string>(at: At, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) fail(at, `${show(value)} must be one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+function asList(at: At, value: unknown, min: number, max: number): unknown[] {
+  if (!Array.isArray(value)) fail(at, `${show(value)} must be a list`);
+  if (value.length < min || value.length > max) {
+    fail(at, `has ${value.length} items, must have ${min === 0 ? "at most" : `${min} to`} ${max}`);
+  }
+  return value;
+}
+
+function asStringMap(at: At, value: unknown): Record<string, string> {
+  const map = asRecord(at, value);
+  for (const [key, v] of Object.entries(map)) {
+    if (typeof v !== "string") fail(child(at, key), `${show(v)} must be a string`);
+  }
+  return { ...(map as Record<string, string>) };
+}
+
+function optionalRef<K extends string>(
+  at: At,
+  parent: Record<string, unknown>,
+  key: K,
+): { [P in K]?: LocalRef } {
+  const raw = present(parent[key]);
+  if (raw === undefined) return {};
+  const refAt = child(at, key);
+  const ref = asRecord(refAt, raw);
+  const nameAt = child(refAt, "name");
+  const name = asString(nameAt, required(nameAt, ref.name));
+  if (name === "" || name.length > MAX_NAME)
+    fail(nameAt, `${show(name)} must have 1 to ${MAX_NAME} characters`);
+  return { [key]: { name } } as { [P in K]?: LocalRef };
+}
+
+/** A short rendering of a bad value for an error message. */
+function show(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
