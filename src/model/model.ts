@@ -1,0 +1,206 @@
+/**
+ * The model snapshot: every validated object of one moment, indexed by `namespace/name`, plus the
+ * queries translation needs (which gateways select a pod, which deny rules protect a route).
+ *
+ * A snapshot is never changed; a source builds a new one for every change, so a stage holding the
+ * previous snapshot keeps a consistent view (and a bad change can be rejected without side effects).
+ */
+
+import { MicrogatewayError } from "../errors.ts";
+import {
+  type ContentSecurity,
+  type CustomResource,
+  DEFAULT_DENY_RULES_SPEC,
+  type DenyRules,
+  type DenyRulesSpec,
+  type PodInfo,
+  type SecuredRoute,
+  type SidecarGateway,
+} from "./types.ts";
+
+/** One consistent set of objects. Maps are keyed `namespace/name`, iterate in key order and must not be altered. */
+export interface Model {
+  readonly gateways: ReadonlyMap<string, SidecarGateway>;
+  readonly contentSecurities: ReadonlyMap<string, ContentSecurity>;
+  readonly denyRules: ReadonlyMap<string, DenyRules>;
+  readonly pods: ReadonlyMap<string, PodInfo>;
+}
+
+/** What `resolveDenyRules` found: the spec to enforce and where it came from. */
+export interface ResolvedDenyRules {
+  readonly spec: DenyRulesSpec;
+  /** `DenyRules <namespace>/<name>`, or `DEFAULT_DENY_RULES_SOURCE` when the API defaults apply. */
+  readonly source: string;
+}
+
+/** `ResolvedDenyRules.source` when no DenyRules object is referenced and the API's defaults apply. */
+export const DEFAULT_DENY_RULES_SOURCE = "default";
+
+/** The key of an object in the model maps: `namespace/name`. */
+export function objectKey(meta: { readonly namespace: string; readonly name: string }): string {
+  return `${meta.namespace}/${meta.name}`;
+}
+
+/**
+ * Indexes `objects` into a snapshot. Throws `InvalidResource` naming both origins when two objects
+ * share kind, namespace and name: neither may silently win, since which one did would depend on
+ * file order.
+ */
+export function buildModel(objects: Iterable<CustomResource | PodInfo>): Model {
+  const byKind = {
+    SidecarGateway: new Map<string, SidecarGateway>(),
+    ContentSecurity: new Map<string, ContentSecurity>(),
+    DenyRules: new Map<string, DenyRules>(),
+    Pod: new Map<string, PodInfo>(),
+  };
+  for (const obj of objects) {
+    const kind = "kind" in obj ? obj.kind : "Pod";
+    const map: Map<string, CustomResource | PodInfo> = byKind[kind];
+    const key = objectKey(obj.metadata);
+    const earlier = map.get(key);
+    if (earlier !== undefined) {
+      throw new MicrogatewayError(
+        "InvalidResource",
+        `${kind} ${key} is defined twice: in ${originOf(earlier)} and in ${originOf(obj)}`,
+      );
+    }
+    map.set(key, obj);
+  }
+  return Object.freeze({
+    gateways: sorted(byKind.SidecarGateway),
+    contentSecurities: sorted(byKind.ContentSecurity),
+    denyRules: sorted(byKind.DenyRules),
+    pods: sorted(byKind.Pod),
+  });
+}
+
+/** The snapshot with nothing in it. */
+export const EMPTY_MODEL: Model = buildModel([]);
+
+/** SidecarGateways in the pod's namespace whose `podSelector.matchLabels` are all on the pod, sorted by name. */
+export function gatewaysForPod(model: Model, pod: PodInfo): SidecarGateway[] {
+  const labels = pod.metadata.labels ?? {};
+  const selected: SidecarGateway[] = [];
+  for (const gw of model.gateways.values()) {
+    if (gw.metadata.namespace !== pod.metadata.namespace) continue;
+    const wanted = Object.entries(gw.spec.podSelector.matchLabels);
+    if (wanted.every(([key, value]) => labels[key] === value)) selected.push(gw);
+  }
+  return selected.sort((a, b) => compare(a.metadata.name, b.metadata.name));
+}
+
+/** The prefix error messages use for a route: `SidecarGateway ns/gw: spec.applications[0].routes[1]`. */
+export function routeLocation(gateway: SidecarGateway, applicationIndex: number, routeIndex: number): string {
+  return `SidecarGateway ${objectKey(gateway.metadata)}: spec.applications[${applicationIndex}].routes[${routeIndex}]`;
+}
+
+/**
+ * The deny rules protecting a secured route: route.secured.contentSecurityRef -> ContentSecurity
+ * spec.filter.denyRulesRef -> DenyRules, all in `namespace`. An absent ref means the API defaults;
+ * a ref to a missing object throws `InvalidReference`, because falling back to defaults there would
+ * silently weaken protection on a typo. `at` (see `routeLocation`) prefixes the error message.
+ */
+export function resolveDenyRules(
+  model: Model,
+  namespace: string,
+  route: { readonly secured: SecuredRoute },
+  at = "route",
+): ResolvedDenyRules {
+  const csRef = route.secured.contentSecurityRef;
+  if (csRef === undefined) return { spec: DEFAULT_DENY_RULES_SPEC, source: DEFAULT_DENY_RULES_SOURCE };
+  const csKey = `${namespace}/${csRef.name}`;
+  const cs = model.contentSecurities.get(csKey);
+  if (cs === undefined) {
+    throw new MicrogatewayError(
+      "InvalidReference",
+      `${at}.secured.contentSecurityRef ${JSON.stringify(csRef.name)}: ContentSecurity ${csKey} does not exist`,
+    );
+  }
+  const broken = brokenDenyRulesRef(model, cs);
+  if (broken !== undefined) {
+    throw new MicrogatewayError("InvalidReference", `${broken.message} (used by ${at})`);
+  }
+  const drRef = cs.spec.filter?.denyRulesRef;
+  if (drRef === undefined) return { spec: DEFAULT_DENY_RULES_SPEC, source: DEFAULT_DENY_RULES_SOURCE };
+  const dr = model.denyRules.get(`${namespace}/${drRef.name}`) as DenyRules;
+  return { spec: dr.spec, source: `DenyRules ${objectKey(dr.metadata)}` };
+}
+
+/**
+ * Every problem of the snapshot as a whole, in a stable order: references to missing objects
+ * (each reported once, at the object holding the ref), references to kinds not supported yet whose
+ * absence would weaken protection, and pods selected by more than one SidecarGateway.
+ */
+export function validateModel(model: Model): MicrogatewayError[] {
+  const errors: MicrogatewayError[] = [];
+  for (const gw of model.gateways.values()) {
+    gw.spec.applications.forEach((app, a) => {
+      app.routes.forEach((route, r) => {
+        if (route.secured === undefined) return;
+        const at = routeLocation(gw, a, r);
+        const csRef = route.secured.contentSecurityRef;
+        const csKey = `${gw.metadata.namespace}/${csRef?.name}`;
+        if (csRef !== undefined && !model.contentSecurities.has(csKey)) {
+          errors.push(
+            new MicrogatewayError(
+              "InvalidReference",
+              `${at}.secured.contentSecurityRef ${JSON.stringify(csRef.name)}: ContentSecurity ${csKey} does not exist`,
+            ),
+          );
+        }
+        // Without AccessControl support the route would be served unauthenticated: say so loudly.
+        const acRef = route.secured.accessControlRef;
+        if (acRef !== undefined) {
+          errors.push(
+            new MicrogatewayError(
+              "InvalidReference",
+              `${at}.secured.accessControlRef ${JSON.stringify(acRef.name)}: AccessControl is not supported yet`,
+            ),
+          );
+        }
+      });
+    });
+  }
+  for (const cs of model.contentSecurities.values()) {
+    const broken = brokenDenyRulesRef(model, cs);
+    if (broken !== undefined) errors.push(broken);
+  }
+  for (const pod of model.pods.values()) {
+    const selecting = gatewaysForPod(model, pod);
+    if (selecting.length > 1) {
+      errors.push(
+        new MicrogatewayError(
+          "InvalidResource",
+          `Pod ${objectKey(pod.metadata)} is selected by more than one SidecarGateway: ${selecting
+            .map((gw) => objectKey(gw.metadata))
+            .join(", ")}`,
+        ),
+      );
+    }
+  }
+  return errors;
+}
+
+function brokenDenyRulesRef(model: Model, cs: ContentSecurity): MicrogatewayError | undefined {
+  const ref = cs.spec.filter?.denyRulesRef;
+  if (ref === undefined) return undefined;
+  const key = `${cs.metadata.namespace}/${ref.name}`;
+  if (model.denyRules.has(key)) return undefined;
+  return new MicrogatewayError(
+    "InvalidReference",
+    `ContentSecurity ${objectKey(cs.metadata)}: spec.filter.denyRulesRef ${JSON.stringify(ref.name)}: DenyRules ${key} does not exist`,
+  );
+}
+
+function originOf(obj: CustomResource | PodInfo): string {
+  return obj.metadata.origin ?? "(unknown origin)";
+}
+
+function sorted<V>(map: Map<string, V>): ReadonlyMap<string, V> {
+  return new Map([...map].sort(([a], [b]) => compare(a, b)));
+}
+
+/** Code-unit order, independent of the process locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
