@@ -226,7 +226,7 @@ function parseMetadata(kind: string, raw: unknown, origin: string | undefined): 
       : { annotations: asStringMap(child(metaAt, "annotations"), annotations) }),
     ...(origin === undefined ? {} : { origin }),
   };
-  return { meta, at: { subject, path: "" } };
+  return { meta, at };
 }
 
 /**
