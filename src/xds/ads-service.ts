@@ -12,18 +12,13 @@ import type {
   DiscoveryRequest,
   DiscoveryResponse,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { PeerIdentity } from "../certs/identity.ts";
 import { type ErrorCode, errorMessage, isMicrogatewayError } from "../errors.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import { DeltaSession } from "./delta-session.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 import { SotwSession } from "./sotw-session.ts";
-
-/** Who is on the other end of a stream, from its client certificate. */
-export interface PeerIdentity {
-  /** URI SANs of the client certificate (e.g. SPIFFE ids); empty without TLS. */
-  readonly uris: readonly string[];
-}
 
 /** Context key under which the server adapter puts the peer identity of each request. */
 export const peerIdentityKey = createContextKey<PeerIdentity | undefined>(undefined, {

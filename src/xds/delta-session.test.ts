@@ -186,6 +186,30 @@ describe("DeltaSession", () => {
     expect(status.counters.nacks).toBe(1);
   });
 
+  test("going back to the last good version after a NACK reports the type as accepted again", () => {
+    const good = res(LDS, "ingress", "good");
+    const bad = res(LDS, "ingress", "bad");
+    const { session, cache, status } = setup([good]);
+    session.handle(req({ typeUrl: LDS }));
+    session.handle(ack(session.next()!));
+    cache.setNode(NODE, [bad]);
+    const r = session.next()!;
+    session.handle(
+      req({
+        typeUrl: LDS,
+        responseNonce: r.nonce,
+        errorDetail: create(StatusSchema, { message: "no" }),
+        withNode: false,
+      }),
+    );
+    expect(status.get(NODE)!.types.get(LDS)!.state).toBe("Rejected");
+    cache.setNode(NODE, [good]);
+    // Nothing to send: the engine still runs the good listener.
+    expect(session.next()).toBeUndefined();
+    expect(status.get(NODE)!.types.get(LDS)!.state).toBe("Accepted");
+    expect(status.get(NODE)!.types.get(LDS)!.lastError).toBeUndefined();
+  });
+
   test("the rejection outlives the stream: a reconnecting engine is not sent the bad version", () => {
     const good = res(LDS, "ingress", "good");
     const bad = res(LDS, "ingress", "bad");

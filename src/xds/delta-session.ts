@@ -182,6 +182,19 @@ export class DeltaSession {
     this.status.accept(nodeId, f.typeUrl, f.sent, f.removed);
   }
 
+  /** Whether the client has every desired resource of a type at its desired version. */
+  private runsDesired(sub: TypeSubscription, current: ReadonlyMap<string, CachedResource>): boolean {
+    if (sub.wildcard) {
+      for (const r of current.values()) if (sub.known.get(r.name) !== r.version) return false;
+    } else {
+      for (const name of sub.names) {
+        const r = current.get(name);
+        if (r && sub.known.get(name) !== r.version) return false;
+      }
+    }
+    return true;
+  }
+
   private diff(
     typeUrl: string,
     pass: { upserts: boolean; removals: boolean },
@@ -219,7 +232,10 @@ export class DeltaSession {
     // A client's first request is answered even when there is nothing to send (Envoy waits for it
     // to finish initialising); for clusters that answer comes with the removal pass.
     const mustAnswer = sub.initial && pass.removals;
-    if (upserts.length === 0 && removed.length === 0 && !mustAnswer) return undefined;
+    if (upserts.length === 0 && removed.length === 0 && !mustAnswer) {
+      if (pass.removals && this.runsDesired(sub, current)) this.status.converged(nodeId, typeUrl);
+      return undefined;
+    }
     sub.initial = false;
 
     const nonce = String(++this.nonceCounter);

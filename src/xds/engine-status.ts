@@ -153,6 +153,18 @@ export class EngineStatusStore {
     this.changed(nodeId);
   }
 
+  /**
+   * Records that the engine already runs the desired resources of a type (e.g. the configuration
+   * went back to the last good version after a rejection), so nothing needed sending.
+   */
+  converged(nodeId: string, typeUrl: string): void {
+    const t = this.type(nodeId, typeUrl);
+    if (t.state === "Accepted") return;
+    t.state = "Accepted";
+    t.lastError = undefined;
+    this.changed(nodeId);
+  }
+
   /** Whether `version` of `name` was rejected by this engine. */
   isRejected(nodeId: string, typeUrl: string, name: string, version: string): boolean {
     return this.engines.get(nodeId)?.types.get(typeUrl)?.rejected.get(name) === version;

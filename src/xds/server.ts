@@ -4,10 +4,10 @@ import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AggregatedDiscoveryService } from "../../gen/envoy/service/discovery/v3/ads_pb.js";
-import { namespaceOfSpiffeId, peerIdentity } from "../certs/identity.ts";
+import { namespaceOfSpiffeId, type PeerIdentity, peerIdentity } from "../certs/identity.ts";
 import { MicrogatewayError } from "../errors.ts";
 import { parseNodeId } from "../model/types.ts";
-import { adsService, type NodeAuthorizer, type PeerIdentity, peerIdentityKey } from "./ads-service.ts";
+import { adsService, type NodeAuthorizer, peerIdentityKey } from "./ads-service.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 

@@ -92,7 +92,9 @@ export class SotwSession {
     const names = new Set(req.resourceNames.filter((n) => n !== "*"));
     const sub = this.types.get(req.typeUrl);
     if (!sub) {
-      this.types.set(req.typeUrl, { names, clientVersion: req.versionInfo, namesChanged: true });
+      // A fresh client sends no version_info, so it gets an answer; a reconnecting one sends the version
+      // it has, and gets nothing if that is still current.
+      this.types.set(req.typeUrl, { names, clientVersion: req.versionInfo, namesChanged: false });
       this.status.type(this.nodeId, req.typeUrl);
     } else if (!sameSet(sub.names, names)) {
       sub.names = names;
