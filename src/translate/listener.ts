@@ -1,0 +1,157 @@
+import { create } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { ComparisonFilter_Op } from "../../gen/envoy/config/accesslog/v3/accesslog_pb.js";
+import { SocketAddress_Protocol } from "../../gen/envoy/config/core/v3/address_pb.js";
+import {
+  type FilterChain,
+  FilterChainSchema,
+} from "../../gen/envoy/config/listener/v3/listener_components_pb.js";
+import { type Listener, ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
+import type { Route } from "../../gen/envoy/config/route/v3/route_components_pb.js";
+import { StdoutAccessLogSchema } from "../../gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js";
+import { RBACSchema } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
+import { RouterSchema } from "../../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
+import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
+import {
+  HttpConnectionManager_CodecType,
+  HttpConnectionManagerSchema,
+} from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import { applicationName, DENY_RULES_FILTER, INGRESS_LISTENER } from "./names.ts";
+
+/** One protected application of the pod: its port and its translated routes. */
+export interface ApplicationChain {
+  readonly containerPort: number;
+  readonly routes: readonly Route[];
+}
+
+/** Where the engine listens. In a pod: 0.0.0.0:13378. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The engine's inbound listener: one filter chain per application, chosen by the original
+ * destination port of CNI-redirected connections, and the first application as the default chain
+ * (for connections made to the engine port directly, as in local mode).
+ */
+export function ingressListener(apps: readonly ApplicationChain[], at: ListenAddress): Listener {
+  const chains = apps.map(applicationChain);
+  return create(ListenerSchema, {
+    name: INGRESS_LISTENER,
+    address: {
+      address: {
+        case: "socketAddress",
+        value: {
+          protocol: SocketAddress_Protocol.TCP,
+          address: at.host,
+          portSpecifier: { case: "portValue", value: at.port },
+        },
+      },
+    },
+    listenerFilters: [
+      {
+        name: "envoy.filters.listener.original_dst",
+        configType: { case: "typedConfig", value: anyPack(OriginalDstSchema, create(OriginalDstSchema)) },
+      },
+    ],
+    filterChains: chains,
+    defaultFilterChain: chains[0]
+      ? create(FilterChainSchema, { ...chains[0], filterChainMatch: undefined })
+      : undefined,
+  });
+}
+
+function applicationChain(app: ApplicationChain): FilterChain {
+  const name = applicationName(app.containerPort);
+  const hcm = create(HttpConnectionManagerSchema, {
+    statPrefix: name,
+    codecType: HttpConnectionManager_CodecType.AUTO,
+    routeSpecifier: {
+      case: "routeConfig",
+      value: { name, virtualHosts: [{ name, domains: ["*"], routes: [...app.routes] }] },
+    },
+    httpFilters: [
+      {
+        // No rules at the listener: each route carries its own deny rules (RBACPerRoute), and a
+        // route without them (unsecured) disables the filter.
+        name: DENY_RULES_FILTER,
+        configType: { case: "typedConfig", value: anyPack(RBACSchema, create(RBACSchema)) },
+      },
+      {
+        name: "envoy.filters.http.router",
+        configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) },
+      },
+    ],
+    // The API's defaults for requestNormalizations: deny rules see the normalised path.
+    normalizePath: true,
+    mergeSlashes: true,
+    useRemoteAddress: true,
+    requestHeadersTimeout: { seconds: 10n },
+    streamIdleTimeout: { seconds: 300n },
+    commonHttpProtocolOptions: { idleTimeout: { seconds: 300n } },
+    maxRequestHeadersKb: 60,
+    localReplyConfig: {
+      mappers: [
+        {
+          // The deny rules (RBAC) answer 403; the API promises 400 for a blocked request.
+          filter: {
+            filterSpecifier: {
+              case: "statusCodeFilter",
+              value: {
+                comparison: {
+                  op: ComparisonFilter_Op.EQ,
+                  value: { defaultValue: 403, runtimeKey: "microgateway.deny_rules.blocked_status_in" },
+                },
+              },
+            },
+          },
+          statusCode: 400,
+          body: { specifier: { case: "inlineString", value: "Request blocked by Microgateway\n" } },
+        },
+      ],
+    },
+    accessLog: [
+      {
+        name: "envoy.access_loggers.stdout",
+        configType: {
+          case: "typedConfig",
+          value: anyPack(
+            StdoutAccessLogSchema,
+            create(StdoutAccessLogSchema, {
+              accessLogFormat: {
+                case: "logFormat",
+                value: { format: { case: "jsonFormat", value: ACCESS_LOG } },
+              },
+            }),
+          ),
+        },
+      },
+    ],
+  });
+  return create(FilterChainSchema, {
+    name,
+    filterChainMatch: { destinationPort: app.containerPort },
+    filters: [
+      {
+        name: "envoy.filters.network.http_connection_manager",
+        configType: { case: "typedConfig", value: anyPack(HttpConnectionManagerSchema, hcm) },
+      },
+    ],
+  });
+}
+
+/** Structured access log: enough to see what was blocked or only logged, and why. */
+const ACCESS_LOG = {
+  "@timestamp": "%START_TIME(%Y-%m-%dT%T.%3f%z)%",
+  event: { dataset: "envoy.access", module: "envoy" },
+  http: {
+    request: { method: "%REQ(:METHOD)%", id: "%REQ(X-REQUEST-ID)%", bytes: "%BYTES_RECEIVED%" },
+    response: { status_code: "%RESPONSE_CODE%", bytes: "%BYTES_SENT%", details: "%RESPONSE_CODE_DETAILS%" },
+  },
+  url: { path: "%REQ(:PATH)%" },
+  source: { address: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%" },
+  upstream: { cluster: "%UPSTREAM_CLUSTER%" },
+  duration_ms: "%DURATION%",
+  microgateway: { deny_rules: "%DYNAMIC_METADATA(envoy.filters.http.rbac)%" },
+};
