@@ -1,0 +1,113 @@
+#!/usr/bin/env bun
+/**
+ * The `microgateway` command.
+ *
+ *   microgateway local -f <file-or-dir> [-f ...] [--upstream http://127.0.0.1:PORT] [--demo]
+ */
+import { parseArgs } from "node:util";
+import { errorMessage, isMicrogatewayError } from "../errors.ts";
+import { startLocalMode } from "../local/local-mode.ts";
+
+const USAGE = `Usage:
+  microgateway local -f <file-or-dir> [-f ...] [options]
+      Runs the firewall on this machine: a real Envoy on 127.0.0.1:13378 in front of your
+      application, configured from the manifests (SidecarGateway, ContentSecurity, DenyRules).
+      Edits of the manifests are applied live; a broken edit is reported and ignored.
+    --upstream URL      the application, e.g. http://127.0.0.1:3000
+                        (default: 127.0.0.1:<containerPort> of the SidecarGateway)
+    --demo              also start a small built-in application on the upstream address
+    --pod NAME          the Pod of the manifests to protect, if they define several
+    --engine-port N     default 13378
+    --admin-port N      Envoy admin port (default 19000); also --probe-port (19001), --metrics-port (19002)
+    --xds-port N        default: any free port
+    --sotw              make Envoy use state-of-the-world ADS instead of delta
+    --envoy-log         print Envoy's own log lines
+  microgateway help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command !== "local") {
+    process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      file: { type: "string", short: "f", multiple: true },
+      upstream: { type: "string" },
+      demo: { type: "boolean" },
+      pod: { type: "string" },
+      "engine-port": { type: "string" },
+      "admin-port": { type: "string" },
+      "probe-port": { type: "string" },
+      "metrics-port": { type: "string" },
+      "xds-port": { type: "string" },
+      sotw: { type: "boolean" },
+      "envoy-log": { type: "boolean" },
+    },
+    strict: true,
+  });
+  const files = values.file ?? [];
+  if (files.length === 0) {
+    process.stderr.write(`local: at least one -f <file-or-dir> is required\n\n${USAGE}`);
+    return 2;
+  }
+  const port = (name: keyof typeof values): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new Error(`--${name} ${String(v)}: expected a port number`);
+    return n;
+  };
+
+  const local = await startLocalMode({
+    files,
+    upstream: values.upstream,
+    demoApp: values.demo ?? false,
+    pod: values.pod,
+    enginePort: port("engine-port"),
+    adminPort: port("admin-port"),
+    probePort: port("probe-port"),
+    metricsPort: port("metrics-port"),
+    xdsPort: port("xds-port"),
+    apiType: values.sotw ? "GRPC" : "DELTA_GRPC",
+    onEnvoyLog: values["envoy-log"] ? (line) => console.log(`envoy: ${line}`) : undefined,
+  });
+  const u = local.url;
+  console.log(`
+Microgateway is protecting the application (engine node ${local.nodeId}).
+Send requests to ${u}/ , for example:
+  curl -i '${u}/hello?name=world'                      # passes: 200 from the application
+  curl -i "${u}/search?q=1'%20OR%201=1--"              # SQL injection: 400 blocked
+  curl -i '${u}/?comment=%3Cscript%3Ealert(1)%3C/script%3E'   # XSS: 400 blocked
+Edit the manifests (${files.join(", ")}): changes apply without restarting Envoy.
+Envoy admin: ${local.envoy.adminUrl}  (its log: ${local.workDir}/envoy.log)
+Press Ctrl-C to stop.
+`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    void local.envoy.exited.then((code) => {
+      console.error(`Envoy exited unexpectedly (code ${code}); see ${local.workDir}/envoy.log`);
+      resolve();
+    });
+  });
+  console.log("stopping...");
+  await local.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`microgateway: ${isMicrogatewayError(e) ? e.message : errorMessage(e)}`);
+    process.exit(1);
+  },
+);
