@@ -228,7 +228,7 @@ export function engineArgs(opts: EngineArgsOptions): string[] {
     ...(opts.baseId === undefined ? [] : ["--base-id", String(opts.baseId)]),
     "--file-flush-interval-msec",
     "1000",
-    // Matches the pod's terminationGracePeriod budget: listeners drain before the kubelet kills us.
+    // Connections on a listener that an xDS update replaces or removes get this long to finish.
     "--drain-time-s",
     "60",
     "--service-node",
