@@ -90,12 +90,19 @@ Edit the manifests (${files.join(", ")}): changes apply without restarting Envoy
 Envoy admin: ${local.envoy.adminUrl}  (its log: ${local.workDir}/envoy.log)
 Press Ctrl-C to stop.
 `);
+  let stopping = false;
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    void local.envoy.exited.then((code) => {
-      console.error(`Envoy exited unexpectedly (code ${code}); see ${local.workDir}/envoy.log`);
+    void local.envoy.exited.then(async (code) => {
+      // Ctrl-C in a terminal reaches Envoy too, and it may exit before our handler runs.
+      await Bun.sleep(200);
+      if (!stopping)
+        console.error(`Envoy exited unexpectedly (code ${code}); see ${local.workDir}/envoy.log`);
       resolve();
     });
   });

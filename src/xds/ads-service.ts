@@ -99,6 +99,11 @@ async function* serveStream<Req, Res>(
       }
       out.close();
     } catch (e) {
+      // The client went away (Envoy restarting, network gone): a normal end of a stream.
+      if (ctx.signal.aborted || (e instanceof Error && e.message.includes("Premature close"))) {
+        out.close();
+        return;
+      }
       if (isMicrogatewayError(e) && e.code === "InvalidArgument") counters.protocolErrors++;
       opts.log?.(`xds: ${flavour} stream of ${nodeId ?? "unknown node"} failed: ${errorMessage(e)}`);
       out.fail(toConnectError(e));
