@@ -14,7 +14,7 @@ export const BUILT_IN_RULES: readonly BuiltInRule[] = [...SQL_RULES, ...XSS_RULE
  * proves that every rule compiles with it and that one less rejects the largest rule, so a rule
  * that grows must raise it on purpose.
  */
-export const RE2_MAX_PROGRAM_SIZE: number = 296;
+export const RE2_MAX_PROGRAM_SIZE: number = 297;
 
 /** Levels in order; a rule belongs to its own level and every later one. */
 const RULE_LEVELS: readonly RuleLevel[] = ["Basic", "Standard", "Strict"];

@@ -64,9 +64,10 @@ export const COMPARISON = `(?:${EQUALS}|${LESS_THAN}|${GREATER_THAN}|${EXCLAMATI
 /**
  * One whitespace character as SQL and HTML parsers accept it: space, tab, LF, VT, FF, CR, NBSP
  * (MySQL treats `%a0` as a space in some character sets), and `+`, which is a space in a query
- * string and which we accept in the path too rather than guess how the application decodes it.
+ * string and which we accept in the path too rather than guess how the application decodes it;
+ * `%2b` is such a `+` encoded once more (a double-encoded space).
  */
-export const SPACE = String.raw`(?:[ \t\n\v\f\r+]|%(?:25)?(?:0[9a-d]|20|a0))`;
+export const SPACE = String.raw`(?:[ \t\n\v\f\r+]|%(?:25)?(?:0[9a-d]|20|a0)|%2b)`;
 
 /**
  * An SQL block comment (slash-star to star-slash, MySQL's versioned `/*!50000` included), which every
@@ -78,6 +79,12 @@ export const BLOCK_COMMENT = `${SLASH}${STAR}.*${STAR}${SLASH}`;
 export const SPACES = `${SPACE}+`;
 /** Optional spaces. */
 export const OPTIONAL_SPACES = `${SPACE}*`;
+
+/**
+ * An SQL line comment (`--` or `#`) up to the newline that ends it, which also stands in for a
+ * space (`union%23%0aselect`).
+ */
+export const LINE_COMMENT = `(?:${DASH}{2}|${HASH}).*(?:\\n|%(?:25)?0a)`;
 
 /**
  * SQL token separation: one or more spaces or block comments. About three times the RE2 program

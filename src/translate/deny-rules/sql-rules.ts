@@ -11,6 +11,7 @@ import {
   EXCLAMATION,
   GAP,
   HASH,
+  LINE_COMMENT,
   OPEN_PAREN,
   OPTIONAL_GAP,
   OPTIONAL_SPACES,
@@ -31,8 +32,15 @@ const S = SPACES;
 const S0 = OPTIONAL_SPACES;
 const LP = OPEN_PAREN;
 const RP = CLOSE_PAREN;
-/** A boolean connective: `or`, `and`, `xor`, `||`, `&&`. */
-const BOOL = `(?:or|and|xor|${PIPE}{2}|${AMPERSAND}{2})`;
+/** A boolean connective (`or`, `and`, `xor`, `||`, `&&`), or HAVING, which starts a condition too. */
+const BOOL = `(?:or|and|xor|having|${PIPE}{2}|${AMPERSAND}{2})`;
+/**
+ * What only SQL puts after a connective: a subquery, a probing function, EXISTS. ("1 or 2 apples"
+ * and "deep learning" OR "machine learning" are prose and search syntax; these are not.)
+ */
+const SQL_OPERAND = `(?:${LP}${S0}select${S}|(?:ascii|ord|substr|substring|mid|length|char|exists|if|sleep)${S0}${LP})`;
+/** A quote closing a string literal, then a connective and what stands between it and its operand. */
+const QUOTE_CONNECTIVE = `${Q}${RP}*${S0}${BOOL}(?:${S}|${Q}|${LP})*`;
 /** SQL keywords an injection strings together; a comment next to one stands in for a space. */
 const KEYWORD =
   "(?:union|select|from|where|and|or|xor|not|having|order|group|by|limit|insert|into|update|set|delete|drop|truncate|exec|execute|declare|shutdown|waitfor|sleep|benchmark|like|rlike|regexp|between|case|when|null|procedure)";
@@ -146,13 +154,16 @@ export const SQL_RULES: readonly BuiltInRule[] = [
     locations: both,
     // the Standard and Strict rules separate tokens by spaces only; this one catches the comments
     // (tamper tools replace every space, so the comment after a keyword is enough)
-    regex: `${WORD_START}${KEYWORD}${BLOCK_COMMENT}`,
-    description: "SQL keyword followed by a block comment that stands in for a space (1/**/or/**/1=1)",
+    regex: `${WORD_START}${KEYWORD}(?:${BLOCK_COMMENT}|${LINE_COMMENT})`,
+    description:
+      "SQL keyword followed by a comment that stands in for a space (1/**/or/**/1=1, union#%0aselect)",
     examples: [
       "1/**/or/**/1=1",
       "1;delete/**/from users",
       "x'and/**/1=1",
       "1%2f%2a%2a%2fOR%2f%2a%2a%2f1",
+      "1 union%23x%0aselect 1",
+      "1 union--%0Aselect 1",
       "1 having/*x*/1",
     ],
     benign: ["src/**/select.ts", "color/*red*/", "a/*b*/c", "and/or"],
@@ -162,10 +173,63 @@ export const SQL_RULES: readonly BuiltInRule[] = [
     family: "SQL",
     level: "Standard",
     locations: both,
-    regex: `[0-9]${RP}*(?:${S}(?:or|and|xor)${S}|${S0}(?:${PIPE}{2}|${AMPERSAND}{2})${S0})${LP}*[0-9]+${S0}${COMPARISON}${S0}${LP}*[0-9]`,
-    description: "Numeric literal followed by OR/AND and a numeric comparison (1 or 1=1)",
-    examples: ["1 or 1=1", "1+OR+2>1", "1)%20and%20(1%3d2", "5||1=1", "-1 or 3<>4"],
-    benign: ["1 or 2 apples", "size 8 or 9", "top 10 and more"],
+    regex: `[0-9]${RP}*${S0}${BOOL}${S0}(?:${LP}*[0-9]+${S0}${COMPARISON}${S0}${LP}*[0-9]|${SQL_OPERAND})`,
+    description:
+      "Numeric literal followed by OR/AND and a comparison, subquery or probing function (1 or 1=1)",
+    examples: [
+      "1 or 1=1",
+      "1+OR+2>1",
+      "1)%20and%20(1%3d2",
+      "5||1=1",
+      "-1 or 3<>4",
+      "1 and (select count(*) from users)>0",
+      "1 AND ascii(substring(user(),1,1))>64",
+      "1 and exists(select 1)",
+    ],
+    benign: ["1 or 2 apples", "size 8 or 9", "top 10 and more", "1 or (2)", "1 and charts"],
+  },
+  {
+    key: "SQL_QUOTE_BOOLEAN_OPERATOR",
+    family: "SQL",
+    level: "Standard",
+    locations: both,
+    // after the connective, an SQL operator; a quoted phrase OR another one is search syntax
+    regex: `${QUOTE_CONNECTIVE}[0-9a-z_.]*${Q}?${S}(?:like|rlike|regexp|between|is${S}(?:not${S})?null|in${S0}${LP})`,
+    description: "Quote closing a string literal, then OR/AND and LIKE, REGEXP, BETWEEN, IN (...) or IS NULL",
+    examples: [
+      "x' or 'a' like 'a",
+      "1' and 1 in (select 1)",
+      "1' or x is null--",
+      "x%27+OR+%27a%27+REGEXP+%27a",
+    ],
+    benign: [
+      `"deep learning" OR "machine learning"`,
+      "%22cats%22+and+%22dogs%22",
+      "'hello' and 'bye' inside",
+    ],
+  },
+  {
+    key: "SQL_QUOTE_BOOLEAN_SUBQUERY",
+    family: "SQL",
+    level: "Standard",
+    locations: both,
+    regex: `${QUOTE_CONNECTIVE}(?:(?:[0-9]+|true|false|null)${S0}${STATEMENT_END}|${SQL_OPERAND})`,
+    description:
+      "Quote closing a string literal, then OR/AND and TRUE, a bare number, a subquery or a probing function",
+    examples: [
+      "x' or true--",
+      "x%27%20or%201--",
+      "1' AND substring(version(),1,1)='5",
+      "x' and (select 1 from dual)",
+      "x' or 1",
+    ],
+    benign: [
+      `"foo" AND NOT "bar"`,
+      "'hello' and 'bye'",
+      "O'Brien and Smith",
+      "rock 'n' roll or jazz",
+      "'a' or 2 more",
+    ],
   },
   {
     key: "SQL_STACKED_QUERY",
@@ -188,7 +252,7 @@ export const SQL_RULES: readonly BuiltInRule[] = [
     family: "SQL",
     level: "Standard",
     locations: both,
-    regex: `${STACKED}(?:exec(?:ute)?${S0}(?:${AT}|${LP}|xp_|sp_|master)|declare${S}${AT}|select${S0}(?:${STAR}|${AT}|${LP}|null${S0}(?:${COMMA}|${STATEMENT_END})|[a-z_]+${LP})|shutdown${S0}${STATEMENT_END})`,
+    regex: `${STACKED}(?:exec(?:ute)?${S0}(?:${AT}|${LP}|xp_|sp_|master)|declare${S}${AT}|select${S0}(?:${STAR}|${AT}|${LP}|null(?:[^0-9a-z_]|$)|[a-z_]+${LP})|shutdown${S0}${STATEMENT_END})`,
     description: "A second SQL statement that runs a query, a procedure or a shutdown (stacked queries)",
     examples: [
       "');exec('cmd')",
@@ -206,7 +270,8 @@ export const SQL_RULES: readonly BuiltInRule[] = [
     family: "SQL",
     level: "Standard",
     locations: both,
-    regex: `(?:sleep(?:_for|_until)?|benchmark)${LP}${S0}(?:[0-9]|${LP}|${Q}|if|select)|waitfor${S}(?:delay|time)${S0}${Q}|dbms_(?:lock${DOT}sleep|pipe${DOT}receive_message)|randomblob${S0}${LP}`,
+    // a number must be followed by `)`, `,` or an operator: "sleep(8 hours)" is prose
+    regex: `(?:sleep(?:_for|_until)?|benchmark)${LP}${S0}(?:[0-9.]+${S0}(?:${RP}|${COMMA}|${STAR}|[-/])|${LP}|${Q}|if|select)|waitfor${S}(?:delay|time)${S0}${Q}|dbms_(?:lock${DOT}sleep|pipe${DOT}receive_message)|randomblob${S0}${LP}`,
     description: "Time delays used for blind injection (SLEEP, BENCHMARK, WAITFOR DELAY, pg_sleep)",
     examples: [
       "1 and sleep(5)",
@@ -217,7 +282,7 @@ export const SQL_RULES: readonly BuiltInRule[] = [
       "1%3Bwaitfor%20delay%20%270%3A0%3A5%27",
       "1 and dbms_lock.sleep(5)",
     ],
-    benign: ["need sleep (8 hours)", "sleep well", "benchmark results", "waitfor it"],
+    benign: ["need sleep (8 hours)", "sleep(8 hours)", "sleep well", "benchmark results", "waitfor it"],
   },
   {
     key: "SQL_SCHEMA_DISCOVERY",

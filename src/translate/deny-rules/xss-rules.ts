@@ -3,6 +3,7 @@ import {
   AMPERSAND,
   ANY_QUOTE,
   COLON,
+  DASH,
   DOT,
   ENCODED_LETTER,
   EQUALS,
@@ -11,9 +12,11 @@ import {
   HASH,
   LESS_THAN,
   OPEN_PAREN,
+  PIPE,
   SEMICOLON,
   SLASH,
   SPACE,
+  STAR,
   WORD_START,
 } from "./spellings.ts";
 
@@ -30,10 +33,11 @@ const IGNORED_IN_SCHEME = String.raw`(?:[\t\n\r]|%(?:25)?0[9ad])`;
 const SCHEME_COLON = `(?:${COLON}|${AMPERSAND}(?:colon|${HASH}(?:0*58|x0*3a))${SEMICOLON}?)`;
 
 /**
- * What follows the colon of a script URL in an attack: anything but a space. "JavaScript: The Good
- * Parts" is a search term; `javascript:%0aalert(1)` is an attack (`%0` may start a newline).
+ * What follows the colon of a script URL in an attack: anything but a space (or `_`, a space in
+ * wiki titles). "JavaScript: The Good Parts" is a search term; `javascript:%0aalert(1)` is an
+ * attack (`%0` may start a newline).
  */
-const SCRIPT_AFTER_COLON = "(?:[^ \\t+%&]|%(?:[013-9a-f]|2[1-9a-f]))";
+const SCRIPT_AFTER_COLON = "(?:[^ \\t+%&_]|%(?:[013-9a-f]|2[1-9a-f]))";
 
 /** `javascript` with scheme-ignored characters allowed between any two letters. */
 const SPLIT_JAVASCRIPT = [..."javascript"].join(`${IGNORED_IN_SCHEME}*`);
@@ -155,6 +159,24 @@ export const XSS_RULES: readonly BuiltInRule[] = [
     description: "A quote that ends an attribute value, then > and a new tag",
     examples: [`"><b>`, "%27%3E%3Ca%20href=x%3E", `'/><x>`, "%22%3E%3C%21--"],
     benign: [`{"a":"<b>"}`, `"a" > "b"`, "x'>y"],
+  },
+  {
+    key: "XSS_JS_STRING_BREAKOUT",
+    family: "XSS",
+    level: "Standard",
+    locations: both,
+    // for a value reflected into a script string: close it, an operator, then a script global
+    regex: `${ANY_QUOTE}${SPACE}*(?:${SEMICOLON}|${DASH}|\\+|%(?:25)?2b|${STAR}|${PIPE}{2}|${AMPERSAND}{2})${SPACE}*(?:alert|prompt|confirm|eval|fetch|import|settimeout|setinterval|document|window|top|self|this|location|constructor)(?:[^0-9a-z_]|$)`,
+    description:
+      "A quote that ends a JavaScript string, an operator, and a call or global (';alert(1)//, '-alert(1)-')",
+    examples: [
+      "';alert(1)//",
+      "'-alert(1)-'",
+      `"+document.cookie+"`,
+      "%27%3Balert(1)%2F%2F",
+      "x%22%2bwindow.name%2b%22",
+    ],
+    benign: ["Macy's-top-deals", "it's; alerting", "'a' + 'b'", "rock'n'roll"],
   },
   {
     key: "XSS_SCRIPT_URI_OBFUSCATED",

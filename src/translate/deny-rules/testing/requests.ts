@@ -21,6 +21,7 @@ export const ATTACKS: readonly AttackRequest[] = [
   { level: "Basic", target: "/search?q=1+union+select+username,password+from+users" },
   { level: "Basic", target: "/search?q=1%20UNION%20ALL%20SELECT%20NULL,NULL" },
   { level: "Basic", target: "/search?q=1/**/union/**/select/**/1" },
+  { level: "Basic", target: "/search?q=1%2Bunion%2Bselect%2Bnull%252Cnull--" },
   { level: "Basic", target: "/items/1%20union%20select%201" },
   { level: "Basic", target: "/items/-1%0Aunion%0Aselect%0A1" },
   { level: "Basic", target: "/a?x=1;drop+table+users" },
@@ -55,6 +56,9 @@ export const ATTACKS: readonly AttackRequest[] = [
   { level: "Standard", target: "/a?v=%40%40version" },
   { level: "Standard", target: "/a?id=1/**/and/**/1=2" },
   { level: "Standard", target: "/users/1;update%20users%20set%20admin=1" },
+  { level: "Standard", target: "/a?name=x'+or+'a'+like+'a" },
+  { level: "Standard", target: "/a?id=1%27%20AND%20SUBSTRING(version(),1,1)%3D%275" },
+  { level: "Standard", target: "/a?id=1+union%23x%0Aselect+1" },
   // XSS, Standard
   { level: "Standard", target: "/a?q=<iframe+src=//evil.example>" },
   { level: "Standard", target: "/a?q=%3Csvg%3E" },
@@ -65,6 +69,8 @@ export const ATTACKS: readonly AttackRequest[] = [
   { level: "Standard", target: "/a?u=data:text/html;base64,PHNjcmlwdD4=" },
   { level: "Standard", target: "/a?q=document.cookie" },
   { level: "Standard", target: "/p/<img%20src=x>" },
+  { level: "Standard", target: "/a?cb=';alert(1)//" },
+  { level: "Standard", target: "/a?cb=%27-alert(1)-%27" },
 ];
 
 /** Ordinary requests that must pass at Standard (and so at Basic and Unfiltered). */
@@ -91,6 +97,10 @@ export const BENIGN: readonly string[] = [
   "/api?filter=%7B%22name%22%3A%22x%22%2C%22tags%22%3A%5B%22a%22%2C%22b%22%5D%7D",
   `/api?filter={"name":"x","n":1}`,
   "/search?q=JavaScript%3A+The+Good+Parts",
+  "/wiki/JavaScript:_The_Good_Parts",
+  "/search?q=%22machine+learning%22+OR+%22deep+learning%22",
+  "/search?q=%22foo%22+AND+NOT+%22bar%22",
+  "/search?q=sleep(8+hours)",
   "/search?q=javascript+tutorial",
   "/maps?onload=initMap&callback=cb",
   "/search?q=sleep+well",
