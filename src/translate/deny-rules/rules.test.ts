@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { RULE_FAMILIES } from "../../model/types.ts";
 import { type BuiltInRule, locationRegex, type RuleLocation } from "./built-in-rule.ts";
-import { BUILT_IN_RULES, rulesAtLevel } from "./catalog.ts";
+import { BUILT_IN_RULES, RE2_MAX_PROGRAM_SIZE, rulesAtLevel } from "./catalog.ts";
 import { fullMatchRegExp, re2Incompatibilities } from "./testing/re2-in-js.ts";
 
 /** The value Envoy matches for a rule at `location` when `wireValue` stands in that place. */
@@ -114,5 +114,14 @@ describe("rulesAtLevel", () => {
 
   test("rejects a level the model would not have let through", () => {
     expect(() => rulesAtLevel("Maximum" as "Strict")).toThrow(/level "Maximum"/);
+  });
+});
+
+describe("docs/deny-rules.md", () => {
+  test("lists exactly the built-in rules and the current RE2_MAX_PROGRAM_SIZE", async () => {
+    const doc = await Bun.file(new URL("../../../docs/deny-rules.md", import.meta.url)).text();
+    const documented = [...doc.matchAll(/^\| `((?:SQL|XSS)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual(BUILT_IN_RULES.map((r) => r.key));
+    expect(doc).toContain(`currently ${RE2_MAX_PROGRAM_SIZE}`);
   });
 });
