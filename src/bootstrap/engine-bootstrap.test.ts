@@ -354,3 +354,11 @@ describe("engineArgs", () => {
     expect(thrown(() => engineArgs({ appName: "" }))).toContain("appName");
   });
 });
+
+test("the default RE2 program size limit admits every built-in deny rule", async () => {
+  const { RE2_MAX_PROGRAM_SIZE } = await import("../translate/deny-rules/index.ts");
+  const runtime = (
+    engineBootstrap() as { layered_runtime: { layers: { static_layer?: Record<string, number> }[] } }
+  ).layered_runtime.layers[0]?.static_layer;
+  expect(runtime?.["re2.max_program_size.error_level"]).toBeGreaterThanOrEqual(RE2_MAX_PROGRAM_SIZE);
+});
