@@ -1,0 +1,270 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { isMicrogatewayError } from "../errors.ts";
+import { DEFAULT_OPERATOR_CONFIG, parseOperatorConfig } from "./operator-config.ts";
+
+const FILE = "/etc/microgateway/operator-config.yaml";
+const HEADER = "apiVersion: microgateway.airlock.com/v1alpha1\nkind: OperatorConfig\n";
+
+function config(body = "") {
+  return parseOperatorConfig(HEADER + body, FILE);
+}
+
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (!isMicrogatewayError(e)) throw e;
+    expect(e.code).toBe("InvalidArgument");
+    return e.message;
+  }
+  throw new Error("expected an error");
+}
+
+describe("parseOperatorConfig", () => {
+  test("an empty configuration gets every default", () => {
+    expect(config()).toEqual({
+      operatorNamespace: "airlock-microgateway-system",
+      webhook: { port: 9443 },
+      xds: { port: 13377 },
+      health: { port: 8081 },
+      metrics: { port: 8080 },
+      certificates: { renewalPeriodMs: 48 * 3600_000, leafValidityMs: 168 * 3600_000 },
+      sidecar: {
+        nativeSidecars: "auto",
+        securityContextUid: 13378,
+        engine: {
+          image: "docker.io/envoyproxy/envoy:distroless-v1.40.0",
+          logLevel: "info",
+          concurrency: 2,
+          resources: { requests: { cpu: "100m", memory: "256Mi" } },
+        },
+        sessionAgent: { resources: {} },
+        engineContainerTemplate: {},
+        sessionAgentContainerTemplate: {},
+      },
+    });
+    expect(DEFAULT_OPERATOR_CONFIG).toEqual(config());
+  });
+
+  test("the commented example in examples/ is exactly the defaults", async () => {
+    const path = join(import.meta.dir, "../../examples/operator-config.yaml");
+    expect(parseOperatorConfig(await Bun.file(path).text(), path)).toEqual(DEFAULT_OPERATOR_CONFIG);
+  });
+
+  test("every field can be set", () => {
+    const c = config(`
+operatorNamespace: mgw
+webhook: { port: 10443 }
+xds: { port: 15000 }
+health: { port: 9081 }
+metrics: { port: 9080 }
+certificates: { renewalPeriod: 1h30m, leafValidity: 24h }
+sidecar:
+  nativeSidecars: false
+  securityContextUid: null
+  engine:
+    image: registry.example/envoy:1.40
+    logLevel: warn
+    concurrency: 0
+    resources: { requests: { cpu: 0.5, memory: 1Gi }, limits: { cpu: 1, memory: 1Gi, ephemeral-storage: 1Gi } }
+  sessionAgent:
+    image: registry.example/session-agent:1.0
+    resources: { limits: { memory: 64Mi } }
+  engineContainerTemplate:
+    imagePullPolicy: Always
+  sessionAgentContainerTemplate:
+    env: [{ name: REDIS_TIMEOUT, value: "5s" }]
+`);
+    expect(c.operatorNamespace).toBe("mgw");
+    expect([c.webhook.port, c.xds.port, c.health.port, c.metrics.port]).toEqual([10443, 15000, 9081, 9080]);
+    expect(c.certificates).toEqual({ renewalPeriodMs: 5400_000, leafValidityMs: 24 * 3600_000 });
+    expect(c.sidecar.nativeSidecars).toBe("false");
+    expect(c.sidecar.securityContextUid).toBeNull();
+    expect(c.sidecar.engine).toEqual({
+      image: "registry.example/envoy:1.40",
+      logLevel: "warn",
+      concurrency: 0,
+      resources: {
+        requests: { cpu: "0.5", memory: "1Gi" },
+        limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
+      },
+    });
+    expect(c.sidecar.sessionAgent).toEqual({
+      image: "registry.example/session-agent:1.0",
+      resources: { limits: { memory: "64Mi" } },
+    });
+    expect(c.sidecar.engineContainerTemplate).toEqual({ imagePullPolicy: "Always" });
+    expect(c.sidecar.sessionAgentContainerTemplate).toEqual({
+      env: [{ name: "REDIS_TIMEOUT", value: "5s" }],
+    });
+  });
+
+  test("resources replace the default as a whole, like a container's resources stanza", () => {
+    expect(
+      config("sidecar: { engine: { resources: { limits: { memory: 512Mi } } } }").sidecar.engine.resources,
+    ).toEqual({
+      limits: { memory: "512Mi" },
+    });
+    expect(config("sidecar: { engine: { resources: {} } }").sidecar.engine.resources).toEqual({});
+  });
+
+  test("nativeSidecars accepts the quoted and the YAML boolean spelling", () => {
+    expect(config('sidecar: { nativeSidecars: "true" }').sidecar.nativeSidecars).toBe("true");
+    expect(config("sidecar: { nativeSidecars: true }").sidecar.nativeSidecars).toBe("true");
+    expect(config("sidecar: { nativeSidecars: auto }").sidecar.nativeSidecars).toBe("auto");
+  });
+
+  test("the result is frozen, so no caller can change the configuration of later injections", () => {
+    const c = config();
+    expect(Object.isFrozen(c.sidecar.engine.resources.requests)).toBe(true);
+    expect(Object.isFrozen(c.sidecar.engineContainerTemplate)).toBe(true);
+  });
+
+  test.each([
+    [
+      "",
+      "apiVersion: v1\nkind: OperatorConfig\n",
+      'apiVersion "v1" must be microgateway.airlock.com/v1alpha1',
+    ],
+    ["", "apiVersion: microgateway.airlock.com/v1alpha1\n", "kind (absent) must be OperatorConfig"],
+    ["", "- a\n", "the file must be a mapping"],
+    ["", "apiVersion: [\n", "not valid YAML"],
+    ["", `${HEADER}kind: OperatorConfig\n`, "not valid YAML"],
+    [
+      "operatorNamespace: Airlock_System\n",
+      "",
+      'operatorNamespace "Airlock_System" must be a namespace name',
+    ],
+    ["webhook: { port: 0 }\n", "", "webhook.port 0 must be a port (1-65535)"],
+    ["xds: { port: 9443 }\n", "", "xds.port 9443 is also webhook.port"],
+    ["xds: { prot: 1 }\n", "", "xds.prot is not a known field (known: port)"],
+    ["certificate: {}\n", "", "certificate is not a known field (known: apiVersion, kind,"],
+    [
+      "certificates: { renewalPeriod: 2d }\n",
+      "",
+      'certificates.renewalPeriod "2d" must be a duration such as 48h',
+    ],
+    ["certificates: { renewalPeriod: 0s }\n", "", 'certificates.renewalPeriod "0s" must be longer than zero'],
+    [
+      "certificates: { leafValidity: 48h }\n",
+      "",
+      'certificates.leafValidity "48h" must be longer than certificates.renewalPeriod',
+    ],
+    [
+      "sidecar: { nativeSidecars: yes }\n",
+      "",
+      'sidecar.nativeSidecars "yes" must be one of auto, true, false',
+    ],
+    ["sidecar: { securityContextUid: 0 }\n", "", "sidecar.securityContextUid 0 must be a non-root UID"],
+    ["sidecar: { securityContextUid: 1.5 }\n", "", "sidecar.securityContextUid 1.5 must be a non-root UID"],
+    [
+      "sidecar: { engine: { imgae: x } }\n",
+      "",
+      "sidecar.engine.imgae is not a known field (known: image, logLevel, concurrency, resources)",
+    ],
+    ["sidecar: { engine: { image: '' } }\n", "", 'sidecar.engine.image "" must be an image reference'],
+    [
+      "sidecar: { engine: { logLevel: warning } }\n",
+      "",
+      'sidecar.engine.logLevel "warning" must be one of trace, debug, info, warn',
+    ],
+    [
+      "sidecar: { engine: { concurrency: -1 } }\n",
+      "",
+      "sidecar.engine.concurrency -1 must be an integer 0-1024",
+    ],
+    [
+      "sidecar: { engine: { resources: { requests: { cpu: 1cpu } } } }\n",
+      "",
+      'sidecar.engine.resources.requests.cpu "1cpu" must be a non-negative Kubernetes quantity',
+    ],
+    [
+      "sidecar: { engine: { resources: { limits: { memory: -1 } } } }\n",
+      "",
+      "sidecar.engine.resources.limits.memory -1 must be a non-negative",
+    ],
+    [
+      "sidecar: { engine: { resources: { request: {} } } }\n",
+      "",
+      "sidecar.engine.resources.request is not a known field",
+    ],
+    [
+      "sidecar: { engine: { resources: { requests: { cpu: 100m }, limits: { cpu: 50m } } } }\n",
+      "",
+      'sidecar.engine.resources.requests.cpu "100m" must not be above sidecar.engine.resources.limits.cpu "50m"',
+    ],
+    [
+      "sidecar: { sessionAgent: { image: 3 } }\n",
+      "",
+      "sidecar.sessionAgent.image 3 must be an image reference, or empty",
+    ],
+    [
+      "sidecar: { engineContainerTemplate: [] }\n",
+      "",
+      "sidecar.engineContainerTemplate must be a partial Container",
+    ],
+  ])("%s%s is refused naming the file and the field", (body, whole, expected) => {
+    const message = errorOf(() => (whole ? parseOperatorConfig(whole + body, FILE) : config(body)));
+    expect(message).toStartWith(`${FILE}: `);
+    expect(message).toContain(expected);
+  });
+
+  test.each([
+    [
+      "name: x",
+      "sidecar.engineContainerTemplate.name cannot be set in a container template (the sidecar's name is public API)",
+    ],
+    [
+      "image: x",
+      "sidecar.engineContainerTemplate.image cannot be set in a container template (set sidecar.engine.image instead)",
+    ],
+    ["args: []", "sidecar.engineContainerTemplate.args cannot be set"],
+    ["ports: []", "sidecar.engineContainerTemplate.ports cannot be set"],
+    ["volumeMounts: []", "sidecar.engineContainerTemplate.volumeMounts cannot be set"],
+    ["restartPolicy: Always", "sidecar.engineContainerTemplate.restartPolicy cannot be set"],
+    ["resources: {}", "(set sidecar.engine.resources instead)"],
+    [
+      "readinessProbe: { httpGet: { path: /x, port: 1 } }",
+      "sidecar.engineContainerTemplate.readinessProbe.httpGet cannot be set",
+    ],
+    [
+      "livenessProbe: { exec: { command: [true] } }",
+      "sidecar.engineContainerTemplate.livenessProbe.exec cannot be set",
+    ],
+    [
+      "startupProbe: 3",
+      "sidecar.engineContainerTemplate.startupProbe must be a mapping (probe timings) or null",
+    ],
+    ["env: { A: b }", "sidecar.engineContainerTemplate.env must be a list of env variables"],
+    ["env: [{ value: b }]", "sidecar.engineContainerTemplate.env[0] must be an env variable with a name"],
+    [
+      "env: [{ name: POD_IP, value: b }]",
+      'sidecar.engineContainerTemplate.env[0].name "POD_IP" cannot be redefined',
+    ],
+    ["env: [{ name: A }, { name: A }]", 'sidecar.engineContainerTemplate.env[1].name "A" is defined twice'],
+    ["env: null", "sidecar.engineContainerTemplate.env must be a list"],
+  ])("engine template %p is refused", (template, expected) => {
+    const message = errorOf(() => config(`sidecar:\n  engineContainerTemplate: { ${template} }\n`));
+    expect(message).toBe(`${FILE}: ${message.slice(FILE.length + 2)}`);
+    expect(message).toContain(expected);
+  });
+
+  test("the session agent template names its own fields and fixed env", () => {
+    expect(errorOf(() => config("sidecar:\n  sessionAgentContainerTemplate: { image: x }\n"))).toContain(
+      "sidecar.sessionAgentContainerTemplate.image cannot be set in a container template (set sidecar.sessionAgent.image instead)",
+    );
+    expect(
+      errorOf(() =>
+        config("sidecar:\n  sessionAgentContainerTemplate: { env: [{ name: POD_NAMESPACE }] }\n"),
+      ),
+    ).toContain("(the sidecar sets POD_NAME, POD_NAMESPACE)");
+    // The session agent does not set POD_IP, so a template may.
+    expect(
+      config("sidecar:\n  sessionAgentContainerTemplate: { env: [{ name: POD_IP }] }\n").sidecar
+        .sessionAgentContainerTemplate,
+    ).toEqual({
+      env: [{ name: "POD_IP" }],
+    });
+  });
+});
