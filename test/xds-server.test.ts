@@ -142,7 +142,7 @@ describe("xDS server authorization (mTLS, namespace-bound engine identity)", () 
         s.destroy();
         resolve(undefined);
       });
-      s.on("error", (e) => resolve(e));
+      s.on("error", (e: Error) => resolve(e));
     });
     expect(err).toBeInstanceOf(Error);
   });

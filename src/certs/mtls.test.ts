@@ -120,10 +120,10 @@ describe("mutual TLS with issued certificates", () => {
         key: client.privateKeyPem,
       });
       let data = "";
-      socket.on("data", (c) => {
+      socket.on("data", (c: Buffer) => {
         data += c.toString();
       });
-      socket.on("error", (e) => resolve({ data, error: e.message }));
+      socket.on("error", (e: Error) => resolve({ data, error: e.message }));
       socket.on("close", () => resolve({ data }));
     });
     expect(outcome).toEqual({ data: "hello\n" });
