@@ -25,8 +25,17 @@ describe("parseOperatorConfig", () => {
   test("an empty configuration gets every default", () => {
     expect(config()).toEqual({
       operatorNamespace: "airlock-microgateway-system",
-      webhook: { port: 9443 },
-      xds: { port: 13377 },
+      webhook: {
+        port: 9443,
+        serviceName: "airlock-microgateway-operator-webhook",
+        configurationName: "airlock-microgateway-sidecar-injector",
+        extraSANs: [],
+      },
+      xds: {
+        port: 13377,
+        host: "airlock-microgateway-operator-xds-headless.airlock-microgateway-system.svc.cluster.local",
+        extraSANs: [],
+      },
       health: { port: 8081 },
       metrics: { port: 8080 },
       certificates: { renewalPeriodMs: 48 * 3600_000, leafValidityMs: 168 * 3600_000 },
@@ -52,11 +61,18 @@ describe("parseOperatorConfig", () => {
     expect(parseOperatorConfig(await Bun.file(path).text(), path)).toEqual(DEFAULT_OPERATOR_CONFIG);
   });
 
+  test("the xDS host defaults to the headless Service of the operator's namespace", () => {
+    expect(config("operatorNamespace: mgw").xds.host).toBe(
+      "airlock-microgateway-operator-xds-headless.mgw.svc.cluster.local",
+    );
+    expect(() => config('webhook: { extraSANs: ["a b"] }')).toThrow(/webhook.extraSANs\[0\]/);
+  });
+
   test("every field can be set", () => {
     const c = config(`
 operatorNamespace: mgw
-webhook: { port: 10443 }
-xds: { port: 15000 }
+webhook: { port: 10443, serviceName: hook, configurationName: mgw-injector, extraSANs: [127.0.0.1, hook.local] }
+xds: { port: 15000, host: 127.0.0.1, extraSANs: [::1] }
 health: { port: 9081 }
 metrics: { port: 9080 }
 certificates: { renewalPeriod: 1h30m, leafValidity: 24h }
@@ -78,6 +94,13 @@ sidecar:
 `);
     expect(c.operatorNamespace).toBe("mgw");
     expect([c.webhook.port, c.xds.port, c.health.port, c.metrics.port]).toEqual([10443, 15000, 9081, 9080]);
+    expect(c.webhook).toEqual({
+      port: 10443,
+      serviceName: "hook",
+      configurationName: "mgw-injector",
+      extraSANs: ["127.0.0.1", "hook.local"],
+    });
+    expect(c.xds).toEqual({ port: 15000, host: "127.0.0.1", extraSANs: ["::1"] });
     expect(c.certificates).toEqual({ renewalPeriodMs: 5400_000, leafValidityMs: 24 * 3600_000 });
     expect(c.sidecar.nativeSidecars).toBe("false");
     expect(c.sidecar.securityContextUid).toBeNull();
@@ -138,7 +161,7 @@ sidecar:
     ],
     ["webhook: { port: 0 }\n", "", "webhook.port 0 must be a port (1-65535)"],
     ["xds: { port: 9443 }\n", "", "xds.port 9443 is also webhook.port"],
-    ["xds: { prot: 1 }\n", "", "xds.prot is not a known field (known: port)"],
+    ["xds: { prot: 1 }\n", "", "xds.prot is not a known field (known: port, host, extraSANs)"],
     ["certificate: {}\n", "", "certificate is not a known field (known: apiVersion, kind,"],
     [
       "certificates: { renewalPeriod: 2d }\n",

@@ -7,8 +7,15 @@
  * apiVersion: microgateway.airlock.com/v1alpha1
  * kind: OperatorConfig
  * operatorNamespace: airlock-microgateway-system  # managedBy label, xDS Service, CA secret (all parts)
- * webhook: { port: 9443 }                         # admission webhook HTTPS (webhook server)
- * xds: { port: 13377 }                            # ADS over mTLS (xDS server, engine bootstrap)
+ * webhook:                                        # admission webhook HTTPS (webhook server)
+ *   port: 9443
+ *   serviceName: airlock-microgateway-operator-webhook            # SAN <service>.<ns>.svc
+ *   configurationName: airlock-microgateway-sidecar-injector      # MutatingWebhookConfiguration to keep the caBundle of
+ *   extraSANs: []                                 # more DNS names / IPs for the serving certificate
+ * xds:                                            # ADS over mTLS (xDS server, engine bootstrap)
+ *   port: 13377
+ *   host: airlock-microgateway-operator-xds-headless.<operatorNamespace>.svc.cluster.local
+ *   extraSANs: []
  * health: { port: 8081 }                          # /healthz, /readyz (operator main)
  * metrics: { port: 8080 }                         # operator /metrics (operator main)
  * certificates:                                   # (certs)
@@ -50,8 +57,22 @@ export type NativeSidecarsSetting = "auto" | "true" | "false";
 /** The parsed, defaulted configuration. Deeply frozen. */
 export interface OperatorConfig {
   readonly operatorNamespace: string;
-  readonly webhook: { readonly port: number };
-  readonly xds: { readonly port: number };
+  readonly webhook: {
+    readonly port: number;
+    /** The webhook's Service (its serving certificate names `<service>.<namespace>.svc`). */
+    readonly serviceName: string;
+    /** The MutatingWebhookConfiguration whose caBundle the operator keeps equal to its CA. */
+    readonly configurationName: string;
+    /** More DNS names or IP addresses for the serving certificate (e.g. 127.0.0.1 outside a cluster). */
+    readonly extraSANs: readonly string[];
+  };
+  readonly xds: {
+    readonly port: number;
+    /** The host engines dial (bootstrap) and the name the xDS server certificate carries. */
+    readonly host: string;
+    /** More DNS names or IP addresses for the xDS server certificate. */
+    readonly extraSANs: readonly string[];
+  };
   readonly health: { readonly port: number };
   readonly metrics: { readonly port: number };
   readonly certificates: {
@@ -140,8 +161,12 @@ export function operatorConfigFrom(raw: unknown, origin: string): OperatorConfig
   ) {
     fail("operatorNamespace", `${show(operatorNamespace)} must be a namespace name (a DNS-1123 label)`);
   }
+  const sectionFields: Record<string, readonly string[]> = {
+    webhook: ["port", "serviceName", "configurationName", "extraSANs"],
+    xds: ["port", "host", "extraSANs"],
+  };
   const portOf = (section: string, fallback: number): number => {
-    const m = mapping(root[section], section, fail, ["port"]);
+    const m = mapping(root[section], section, fail, sectionFields[section] ?? ["port"]);
     const value = m.port ?? fallback;
     if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) {
       fail(`${section}.port`, `${show(value)} must be a port (1-65535)`);
@@ -171,10 +196,46 @@ export function operatorConfigFrom(raw: unknown, origin: string): OperatorConfig
     );
   }
 
+  const webhook = mapping(root.webhook, "webhook", fail);
+  const xds = mapping(root.xds, "xds", fail);
+  const name = (raw: unknown, at: string, fallback: string): string => {
+    const v = raw ?? fallback;
+    if (typeof v !== "string" || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v)) {
+      fail(at, `${show(v)} must be a DNS name`);
+    }
+    return v as string;
+  };
+  const sans = (raw: unknown, at: string): string[] => {
+    if (raw === undefined || raw === null) return [];
+    if (!Array.isArray(raw)) return fail(at, `must be a list of DNS names or IP addresses, got ${show(raw)}`);
+    return raw.map((v, i) => {
+      if (typeof v !== "string" || !/^[A-Za-z0-9:.*-]+$/.test(v))
+        fail(`${at}[${i}]`, `${show(v)} must be a DNS name or an IP address`);
+      return v as string;
+    });
+  };
+
   return deepFreeze({
     operatorNamespace: operatorNamespace as string,
-    webhook: { port: ports.webhook },
-    xds: { port: ports.xds },
+    webhook: {
+      port: ports.webhook,
+      serviceName: name(webhook.serviceName, "webhook.serviceName", "airlock-microgateway-operator-webhook"),
+      configurationName: name(
+        webhook.configurationName,
+        "webhook.configurationName",
+        "airlock-microgateway-sidecar-injector",
+      ),
+      extraSANs: sans(webhook.extraSANs, "webhook.extraSANs"),
+    },
+    xds: {
+      port: ports.xds,
+      host: name(
+        xds.host,
+        "xds.host",
+        `airlock-microgateway-operator-xds-headless.${operatorNamespace as string}.svc.cluster.local`,
+      ),
+      extraSANs: sans(xds.extraSANs, "xds.extraSANs"),
+    },
     health: { port: ports.health },
     metrics: { port: ports.metrics },
     certificates: { renewalPeriodMs, leafValidityMs },
