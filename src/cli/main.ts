@@ -3,9 +3,11 @@
  * The `microgateway` command.
  *
  *   microgateway local -f <file-or-dir> [-f ...] [--upstream http://127.0.0.1:PORT] [--demo]
+ *   microgateway operator [--config FILE]
  */
 import { parseArgs } from "node:util";
 import { errorMessage, isMicrogatewayError } from "../errors.ts";
+import { DEFAULT_OPERATOR_CONFIG, parseOperatorConfig } from "../inject/operator-config.ts";
 import { startLocalMode } from "../local/local-mode.ts";
 
 const USAGE = `Usage:
@@ -22,6 +24,10 @@ const USAGE = `Usage:
     --xds-port N        default: any free port
     --sotw              make Envoy use state-of-the-world ADS instead of delta
     --envoy-log         print Envoy's own log lines
+  microgateway operator [--config FILE]
+      Runs the operator: the sidecar injection webhook, the xDS server and the certificates.
+      Talks to the cluster it runs in, or to the one named by KUBECONFIG.
+    --config FILE       the OperatorConfig (see examples/operator-config.yaml); default: all defaults
   microgateway help
 `;
 
@@ -31,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
+  if (command === "operator") return runOperator(rest);
   if (command !== "local") {
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -108,6 +115,26 @@ Press Ctrl-C to stop.
   });
   console.log("stopping...");
   await local.stop();
+  return 0;
+}
+
+async function runOperator(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: "string" } }, strict: true });
+  const config = values.config
+    ? parseOperatorConfig(await Bun.file(values.config).text(), values.config)
+    : DEFAULT_OPERATOR_CONFIG;
+  // Loaded lazily: local mode should not pay for the Kubernetes client.
+  const { KubeConfig } = await import("@kubernetes/client-node");
+  const { startOperator } = await import("../operator/operator.ts");
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const operator = await startOperator({ config, kubeConfig });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  console.log("operator: stopping");
+  await operator.stop();
   return 0;
 }
 

@@ -1,0 +1,190 @@
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, VersionApi } from "@kubernetes/client-node";
+import { errorMessage } from "../errors.ts";
+import { nativeSidecarsFor, parseKubernetesVersion } from "../inject/mutate.ts";
+import type { OperatorConfig } from "../inject/operator-config.ts";
+import { newCounters, webhookApp } from "../webhook/app.ts";
+import { startWebhookServer, type WebhookServer } from "../webhook/server.ts";
+import { ConfigCache } from "../xds/config-cache.ts";
+import { EngineStatusStore } from "../xds/engine-status.ts";
+import { startXdsServer, type XdsServer } from "../xds/server.ts";
+import { type AdmissionCounters, podAdmitter } from "./admit-pod.ts";
+import { OperatorCertificates } from "./certificates.ts";
+import { kubeSecretStore } from "./secret-store.ts";
+import { syncCaBundle } from "./webhook-ca-bundle.ts";
+
+export interface OperatorOptions {
+  readonly config: OperatorConfig;
+  readonly kubeConfig: KubeConfig;
+  /** Address the servers bind to (default 0.0.0.0). */
+  readonly host?: string;
+  readonly log?: (line: string) => void;
+  /** How often pending bootstrap secrets and the webhook caBundle are re-checked (default 10 s). */
+  readonly reconcileIntervalMs?: number;
+}
+
+/** A running operator. */
+export interface Operator {
+  readonly webhookPort: number;
+  readonly xdsPort: number;
+  readonly healthPort: number;
+  readonly certificates: OperatorCertificates;
+  readonly cache: ConfigCache;
+  readonly status: EngineStatusStore;
+  readonly admissions: AdmissionCounters;
+  /** Re-issues the serving certificates and renews due bootstrap secrets now (the periodic job). */
+  renew(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the operator: certificates, the pod injection webhook, the xDS server and health
+ * endpoints. Talks to the API server named by `kubeConfig`.
+ */
+export async function startOperator(opts: OperatorOptions): Promise<Operator> {
+  const { config, kubeConfig } = opts;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const host = opts.host ?? "0.0.0.0";
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const admissionApi = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+
+  const certificates = new OperatorCertificates({ store: kubeSecretStore(core), config, log });
+  const ca = await certificates.authority();
+
+  // Native sidecars need the API server and every kubelet to support them.
+  const server = parseKubernetesVersion(await kubeConfig.makeApiClient(VersionApi).getCode());
+  let oldestKubelet: ReturnType<typeof parseKubernetesVersion> | undefined;
+  try {
+    for (const node of (await core.listNode()).items) {
+      const v = parseKubernetesVersion(node.status?.nodeInfo?.kubeletVersion ?? "");
+      if (
+        !oldestKubelet ||
+        v.major < oldestKubelet.major ||
+        (v.major === oldestKubelet.major && v.minor < oldestKubelet.minor)
+      ) {
+        oldestKubelet = v;
+      }
+    }
+  } catch (e) {
+    log(
+      `operator: cannot list nodes (${errorMessage(e)}); deciding native sidecars by the API server's version`,
+    );
+  }
+  const native = nativeSidecarsFor(config.sidecar.nativeSidecars, server, oldestKubelet);
+  log(
+    `operator: Kubernetes ${server.major}.${server.minor}${oldestKubelet ? `, oldest kubelet ${oldestKubelet.major}.${oldestKubelet.minor}` : ""}: sidecars are ${native ? "native (init containers with restartPolicy Always)" : "regular containers"}`,
+  );
+
+  // Namespaces whose bootstrap secret could not be written at admission time: retried until done.
+  const pending = new Set<string>();
+  const ensureBootstrapSecret = async (namespace: string) => {
+    try {
+      await certificates.ensureBootstrapSecret(namespace);
+      pending.delete(namespace);
+    } catch (e) {
+      pending.add(namespace);
+      throw e;
+    }
+  };
+  const admissions: AdmissionCounters = { injected: 0, skipped: 0, denied: 0, secretErrors: 0 };
+  const admit = podAdmitter({ config, nativeSidecars: () => native, ensureBootstrapSecret, log }, admissions);
+
+  let ready = false;
+  const webhookCounters = newCounters();
+  const app = webhookApp({ admitPod: admit, ready: () => ready, log }, webhookCounters);
+  const toWebhookTls = (c: { chainPem: string; privateKeyPem: string }) => ({
+    certificatePem: c.chainPem,
+    privateKeyPem: c.privateKeyPem,
+  });
+  let webhook: WebhookServer | undefined;
+  let xds: XdsServer | undefined;
+  let health: ReturnType<typeof Bun.serve> | undefined;
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const cache = new ConfigCache();
+  const status = new EngineStatusStore();
+
+  const stop = async () => {
+    for (const t of timers) clearInterval(t);
+    await Promise.allSettled([webhook?.stop(), xds?.close(), health?.stop(true)]);
+  };
+
+  try {
+    webhook = await startWebhookServer({
+      fetch: app.fetch,
+      tls: toWebhookTls(await certificates.webhookServing()),
+      host,
+      port: config.webhook.port,
+    });
+    const xdsTls = (c: { chainPem: string; privateKeyPem: string }) => ({
+      certificatePem: c.chainPem,
+      privateKeyPem: c.privateKeyPem,
+      caPem: ca.certificatePem,
+    });
+    xds = await startXdsServer({
+      cache,
+      status,
+      tls: xdsTls(await certificates.xdsServing()),
+      host,
+      port: config.xds.port,
+      log,
+    });
+    health = Bun.serve({
+      hostname: host,
+      port: config.health.port,
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        if (path === "/healthz") return new Response("ok");
+        if (path === "/readyz")
+          return ready ? new Response("ok") : new Response("not ready", { status: 503 });
+        return new Response("not found", { status: 404 });
+      },
+    });
+
+    const syncBundle = async () => {
+      try {
+        const r = await syncCaBundle(admissionApi, config.webhook.configurationName, ca.certificatePem);
+        if (r === "updated")
+          log(
+            `operator: set the caBundle of MutatingWebhookConfiguration ${config.webhook.configurationName}`,
+          );
+      } catch (e) {
+        log(`operator: caBundle of ${config.webhook.configurationName}: ${errorMessage(e)}`);
+      }
+    };
+    await syncBundle();
+
+    const renew = async () => {
+      webhook?.updateTls(toWebhookTls(await certificates.webhookServing()));
+      xds?.updateTls(xdsTls(await certificates.xdsServing()));
+      const n = await certificates.renewBootstrapSecrets();
+      log(`operator: renewed the serving certificates and ${n} bootstrap secret(s)`);
+    };
+    timers.push(
+      setInterval(() => {
+        renew().catch((e) => log(`operator: renewal failed: ${errorMessage(e)}`));
+      }, config.certificates.renewalPeriodMs),
+      setInterval(() => {
+        void syncBundle();
+        for (const ns of [...pending]) void ensureBootstrapSecret(ns).catch(() => {});
+      }, opts.reconcileIntervalMs ?? 10_000),
+    );
+
+    ready = true;
+    log(
+      `operator: ready (webhook :${webhook.port}, xDS :${xds.port}, health :${health.port}, namespace ${config.operatorNamespace})`,
+    );
+    return {
+      webhookPort: webhook.port,
+      xdsPort: xds.port,
+      healthPort: health.port ?? config.health.port,
+      certificates,
+      cache,
+      status,
+      admissions,
+      renew,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
