@@ -10,9 +10,8 @@ import { errorMessage, MicrogatewayError } from "../errors.ts";
 import { buildModel, objectKey, validateModel } from "../model/model.ts";
 import { nodeIdOf, type PodInfo } from "../model/types.ts";
 import { loadManifests, type ManifestLoad, type ManifestWatch, watchManifests } from "../source/files.ts";
-import { encodePodConfig } from "../translate/encode.ts";
 import { ENGINE_PORT } from "../translate/names.ts";
-import { translatePod } from "../translate/translate-pod.ts";
+import { PodConfigEncoder } from "../translate/pod-config-encoder.ts";
 import { ConfigCache } from "../xds/config-cache.ts";
 import { EngineStatusStore } from "../xds/engine-status.ts";
 import { shortTypeName } from "../xds/resource-types.ts";
@@ -151,6 +150,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
     upstreamFor: upstream ? () => upstream : undefined,
   };
 
+  const encoder = new PodConfigEncoder(translateOptions);
   const loads = { applied: 0, rejected: 0 };
   const apply = (load: ManifestLoad): boolean => {
     const reject = (messages: string[]) => {
@@ -164,8 +164,8 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
       const model = buildModel(load.objects);
       const invalid = validateModel(model);
       if (invalid.length > 0) return reject(invalid.map((e) => e.message));
-      const config = translatePod(model, podOf(model), translateOptions);
-      const changed = cache.setNode(nodeId, encodePodConfig(config));
+      const config = encoder.encode(model, podOf(model));
+      const changed = cache.setNode(nodeId, config.resources);
       loads.applied++;
       if (changed.size > 0) {
         log(
