@@ -92,3 +92,6 @@ else
 fi
 
 log "done"
+
+# ---- Kubernetes control plane for the end-to-end tests (etcd, kube-apiserver, kube-controller-manager)
+bash scripts/setup-cluster.sh
