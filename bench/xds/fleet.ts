@@ -1,0 +1,133 @@
+/**
+ * The benchmark's cluster: N identical pods `bench-<i>` in namespace `bench`, all selected by the
+ * example SidecarGateway, and the pipeline that turns them into cached xDS resources the way the
+ * operator does (model -> translatePod -> encodePodConfig -> ConfigCache.setNode, per pod).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { buildModel, type Model, validateModel } from "../../src/model/model.ts";
+import { parseResource } from "../../src/model/parse.ts";
+import {
+  type CustomResource,
+  nodeIdOf,
+  type PodInfo,
+  type ThreatHandlingMode,
+} from "../../src/model/types.ts";
+import { encodePodConfig } from "../../src/translate/encode.ts";
+import { translatePod } from "../../src/translate/translate-pod.ts";
+import type { ConfigCache } from "../../src/xds/config-cache.ts";
+import { TypeUrl } from "../../src/xds/resource-types.ts";
+import { wallMs } from "../support/clock.ts";
+import type { ChangeTimings } from "./messages.ts";
+
+/** Namespace of every benchmark pod; the engines' client certificate names it. */
+export const BENCH_NAMESPACE = "bench";
+
+/** The custom resources and pods of the benchmark. */
+export interface BenchFleet {
+  readonly resources: readonly CustomResource[];
+  readonly pods: readonly PodInfo[];
+}
+
+/** Node id of pod `i` (`bench-<i>.bench`), as the simulated engines announce it. */
+export function benchNodeId(i: number): string {
+  return nodeIdOf({ name: `bench-${i}`, namespace: BENCH_NAMESPACE });
+}
+
+/**
+ * Reads the custom resources of `manifestDir` (the local demo's SidecarGateway, ContentSecurity and
+ * DenyRules by default) into namespace `bench`, and adds `pods` pods labelled `app: demo`.
+ */
+export function loadBenchFleet(pods: number, manifestDir: string): BenchFleet {
+  const resources: CustomResource[] = [];
+  for (const file of readdirSync(manifestDir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()) {
+    const docs = parseAllDocuments(readFileSync(join(manifestDir, file), "utf8"));
+    for (const [i, doc] of docs.entries()) {
+      const raw = doc.toJS() as { metadata?: Record<string, unknown> } | null;
+      if (!raw?.metadata) continue;
+      raw.metadata.namespace = BENCH_NAMESPACE;
+      const obj = parseResource(raw, `${file}#${i + 1}`);
+      if (obj && "kind" in obj) resources.push(obj);
+    }
+  }
+  const podList: PodInfo[] = [];
+  for (let i = 0; i < pods; i++) {
+    const obj = parseResource({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `bench-${i}`, namespace: BENCH_NAMESPACE, labels: { app: "demo" } },
+    });
+    if (obj && !("kind" in obj)) podList.push(obj);
+  }
+  return { resources, pods: podList };
+}
+
+/**
+ * The model with every DenyRules' threatHandlingMode set to `mode`: the smallest real policy edit,
+ * and one that changes the listener of every pod the gateway selects.
+ */
+export function benchModel(fleet: BenchFleet, mode: ThreatHandlingMode): Model {
+  const resources = fleet.resources.map((r): CustomResource => {
+    if (r.kind !== "DenyRules") return r;
+    const settings = { ...r.spec.request.builtIn.settings, threatHandlingMode: mode };
+    return { ...r, spec: { ...r.spec, request: { ...r.spec.request, builtIn: { settings } } } };
+  });
+  const model = buildModel([...resources, ...fleet.pods]);
+  const problems = validateModel(model);
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("\n"));
+  if (model.denyRules.size === 0) throw new Error("the benchmark manifests define no DenyRules to change");
+  return model;
+}
+
+/** The result of pushing the fleet into the cache. */
+export interface FleetPush extends ChangeTimings {
+  readonly changedNodes: number;
+  readonly listenerVersion: string;
+}
+
+/**
+ * Translates, encodes and sets every pod of the fleet, as the operator does after one DenyRules
+ * edit, and times each stage. setNode notifies the open streams synchronously, so its time includes
+ * computing every engine's next response (not writing it: that happens after this returns).
+ */
+export function pushFleet(cache: ConfigCache, fleet: BenchFleet, mode: ThreatHandlingMode): FleetPush {
+  const start = wallMs();
+  const model = benchModel(fleet, mode);
+  const modelDone = wallMs();
+  let translateEncodeMs = 0;
+  let setNodeMs = 0;
+  let changedNodes = 0;
+  for (const pod of fleet.pods) {
+    const t0 = wallMs();
+    const resources = encodePodConfig(translatePod(model, pod));
+    const t1 = wallMs();
+    if (cache.setNode(nodeIdOf(pod.metadata), resources).size > 0) changedNodes++;
+    translateEncodeMs += t1 - t0;
+    setNodeMs += wallMs() - t1;
+  }
+  return {
+    modelMs: modelDone - start,
+    translateEncodeMs,
+    setNodeMs,
+    totalMs: wallMs() - start,
+    changedNodes,
+    listenerVersion: sharedListenerVersion(cache, fleet.pods),
+  };
+}
+
+/** The one listener version all pods have; throws if pods differ (the engines could not be checked then). */
+function sharedListenerVersion(cache: ConfigCache, pods: readonly PodInfo[]): string {
+  const versions = new Set<string>();
+  for (const pod of pods) {
+    for (const r of cache.resources(nodeIdOf(pod.metadata), TypeUrl.Listener).values())
+      versions.add(r.version);
+  }
+  const [only] = versions;
+  if (versions.size !== 1 || only === undefined) {
+    throw new Error(`expected every pod to share one listener version, found ${versions.size}`);
+  }
+  return only;
+}

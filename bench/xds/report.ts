@@ -1,0 +1,188 @@
+/** The xDS benchmark's results: their machine-readable shape and the human tables printed from them. */
+import type { MachineInfo } from "../support/machine.ts";
+import type { Distribution } from "../support/percentiles.ts";
+import type { ChangeTimings } from "./messages.ts";
+
+/** One DenyRules change reaching every engine. */
+export interface ChangeResult {
+  readonly round: number;
+  readonly mode: string;
+  readonly changedNodes: number;
+  /** Server-side: model + translate + encode + setNode for all pods. */
+  readonly timings: ChangeTimings;
+  /** Per engine: from the driver sending `change` to the new listener arriving at the engine. */
+  readonly latencyMs: Distribution;
+  /** From the driver sending `change` to the server having processed every engine's ACK. */
+  readonly serverAckedMs: number;
+  /** Server CPU (user + system) from just before `change` until every ACK was processed. */
+  readonly serverCpuS: number;
+  readonly clientsCpuS: number;
+  /** Server counters during the change: responses, resources and resource bytes sent. */
+  readonly responses: number;
+  readonly resourcesSent: number;
+  readonly bytesSent: number;
+  /** gRPC bytes the engines received (framing and envelopes included). */
+  readonly bytesReceived: number;
+}
+
+/** Protocol health of a run; every field must be 0. */
+export interface ErrorCounts {
+  readonly connect: number;
+  /** Client side: streams or connections that broke while in use. */
+  readonly stream: number;
+  /** Client side: responses the engines rejected. */
+  readonly nacksSent: number;
+  /** Server side: NACKs recorded by the EngineStatusStore. */
+  readonly nacksReceived: number;
+  /** Server side: malformed requests that closed a stream. */
+  readonly protocolErrors: number;
+}
+
+/** One run with N engines. */
+export interface XdsRunResult {
+  readonly engines: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  /**
+   * Cores that processes other than the benchmark's kept busy, on average over the run (machine busy
+   * time from /proc/stat minus the driver's, server's and engines' own CPU). Client and server share
+   * the machine; anything above ~0.1 means the run's numbers are worse than the code's.
+   */
+  readonly otherCores?: number;
+  /** Server startup: model, translation, encoding and setNode of all pods. */
+  readonly setupMs?: number;
+  /** From the first connect to the last TLS handshake (engines connect in batches). */
+  readonly connectMs?: number;
+  /** From the first connect to the last engine ACKing its first Listener. */
+  readonly coldStartMs?: number;
+  readonly server?: {
+    readonly rssBeforeClientsMiB: number;
+    readonly rssConnectedMiB: number;
+    readonly rssPerEngineKiB: number;
+    readonly heapUsedBeforeClientsMiB: number;
+    readonly heapUsedConnectedMiB: number;
+    /** JS heap growth per engine after a full GC: steadier than RSS, which the allocator returns lazily. */
+    readonly heapPerEngineKiB: number;
+    readonly cpuColdStartS: number;
+    readonly distinctResources: number;
+    readonly staleNonces: number;
+  };
+  readonly clients?: { readonly rssMiB: number; readonly cpuColdStartS: number };
+  readonly changes: ChangeResult[];
+  readonly errors?: ErrorCounts;
+}
+
+/** Everything one invocation of run.ts measured. */
+export interface XdsBenchReport {
+  readonly benchmark: "xds";
+  readonly date: string;
+  readonly command: string;
+  readonly machine: MachineInfo;
+  readonly options: { readonly batch: number; readonly rounds: number; readonly timeoutS: number };
+  readonly runs: XdsRunResult[];
+}
+
+/** The human-readable tables of a report. */
+export function formatReport(report: XdsBenchReport): string {
+  const m = report.machine;
+  const lines = [
+    `xDS fan-out benchmark, ${report.date}`,
+    `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Bun ${m.bun}`,
+    `command: ${report.command}`,
+    "",
+    `Connect (engines connect in batches of ${report.options.batch}; RSS after a full GC):`,
+    table(
+      [
+        "engines",
+        "other cores",
+        "connect s",
+        "cold start s",
+        "srv CPU s",
+        "RSS before MiB",
+        "RSS conn. MiB",
+        "RSS KiB/eng",
+        "heap KiB/eng",
+        "errors",
+      ],
+      report.runs.map((r) =>
+        r.server
+          ? [
+              r.engines,
+              load(r),
+              s(r.connectMs),
+              s(r.coldStartMs),
+              r.server.cpuColdStartS.toFixed(2),
+              r.server.rssBeforeClientsMiB.toFixed(0),
+              r.server.rssConnectedMiB.toFixed(0),
+              r.server.rssPerEngineKiB.toFixed(1),
+              r.server.heapPerEngineKiB.toFixed(1),
+              errorSummary(r),
+            ]
+          : [r.engines, load(r), "-", "-", "-", "-", "-", "-", "-", r.error ?? "failed"],
+      ),
+    ),
+    "",
+    "One DenyRules change reaching every engine (latency: driver sends `change` -> new listener at the engine):",
+    table(
+      [
+        "engines",
+        "#",
+        "mode",
+        "translate ms",
+        "setNode ms",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "all ACKed ms",
+        "srv CPU s",
+        "MiB sent",
+      ],
+      report.runs.flatMap((r) =>
+        r.changes.map((c) => [
+          r.engines,
+          c.round,
+          c.mode,
+          (c.timings.modelMs + c.timings.translateEncodeMs).toFixed(0),
+          c.timings.setNodeMs.toFixed(0),
+          c.latencyMs.p50.toFixed(0),
+          c.latencyMs.p99.toFixed(0),
+          c.latencyMs.max.toFixed(0),
+          c.serverAckedMs.toFixed(0),
+          c.serverCpuS.toFixed(2),
+          (c.bytesSent / 2 ** 20).toFixed(1),
+        ]),
+      ),
+    ),
+  ];
+  const failed = report.runs.filter((r) => !r.ok);
+  for (const r of failed) lines.push("", `FAILED with ${r.engines} engines: ${r.error}`);
+  return lines.join("\n");
+}
+
+function errorSummary(r: XdsRunResult): string {
+  const e = r.errors;
+  if (!e) return "?";
+  const total = e.connect + e.stream + e.nacksSent + e.nacksReceived + e.protocolErrors;
+  return total === 0
+    ? "0"
+    : `connect ${e.connect}, stream ${e.stream}, NACK ${e.nacksSent}/${e.nacksReceived}, protocol ${e.protocolErrors}`;
+}
+
+function load(r: XdsRunResult): string {
+  return r.otherCores === undefined ? "?" : r.otherCores.toFixed(2);
+}
+
+function s(ms: number | undefined): string {
+  return ms === undefined ? "-" : (ms / 1000).toFixed(2);
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join("  ");
+  return [
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map((r) => line(r.map(String))),
+  ].join("\n");
+}
