@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { createAuthority } from "../../src/certs/authority.ts";
 import { engineSpiffeId } from "../../src/certs/identity.ts";
 import { issueClientCertificate, issueServerCertificate } from "../../src/certs/issue.ts";
+import { PodConfigEncoder } from "../../src/translate/pod-config-encoder.ts";
 import { ConfigCache } from "../../src/xds/config-cache.ts";
 import { EngineStatusStore } from "../../src/xds/engine-status.ts";
 import { startXdsServer, type XdsServer } from "../../src/xds/server.ts";
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
   const fleet = loadBenchFleet(pods, values.manifests);
   const cache = new ConfigCache();
   const status = new EngineStatusStore();
-  const initial = pushFleet(cache, fleet, "Block");
+  // One encoder for the server's life, as the operator's controller has: it remembers the
+  // translation of each gateway version.
+  const encoder = new PodConfigEncoder();
+  const initial = pushFleet(cache, encoder, fleet, "Block");
 
   const ca = await createAuthority({ commonName: "microgateway bench CA" });
   const serverCert = await issueServerCertificate(ca, {
@@ -95,7 +99,7 @@ async function main(): Promise<void> {
     switch (command.cmd) {
       case "change": {
         const receivedAt = wallMs();
-        const push = pushFleet(cache, fleet, command.mode);
+        const push = pushFleet(cache, encoder, fleet, command.mode);
         send({ event: "changed", receivedAt, ...push });
         return;
       }
