@@ -50,6 +50,7 @@ function snapshot(raw: unknown[], changed: string[] = []): KubeSnapshot {
     model: buildModel(raw.map((o) => parseResource(o, "test") as CustomResource | PodInfo)),
     changed: new Set(changed),
     invalid: new Map(),
+    podUids: new Map(),
   };
 }
 

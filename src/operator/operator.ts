@@ -2,6 +2,9 @@ import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, VersionApi } fr
 import { errorMessage } from "../errors.ts";
 import { nativeSidecarsFor, parseKubernetesVersion } from "../inject/mutate.ts";
 import type { OperatorConfig } from "../inject/operator-config.ts";
+import { nodeIdOf } from "../model/types.ts";
+import { type KubeSource, startKubeSource } from "../source/kube-source.ts";
+import { PodConfigEncoder } from "../translate/pod-config-encoder.ts";
 import { newCounters, webhookApp } from "../webhook/app.ts";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.ts";
 import { ConfigCache } from "../xds/config-cache.ts";
@@ -9,7 +12,9 @@ import { EngineStatusStore } from "../xds/engine-status.ts";
 import { startXdsServer, type XdsServer } from "../xds/server.ts";
 import { type AdmissionCounters, podAdmitter } from "./admit-pod.ts";
 import { OperatorCertificates } from "./certificates.ts";
+import { EngineController } from "./engine-controller.ts";
 import { kubeSecretStore } from "./secret-store.ts";
+import { StatusWriter } from "./status-writer.ts";
 import { syncCaBundle } from "./webhook-ca-bundle.ts";
 
 export interface OperatorOptions {
@@ -31,6 +36,8 @@ export interface Operator {
   readonly cache: ConfigCache;
   readonly status: EngineStatusStore;
   readonly admissions: AdmissionCounters;
+  readonly controller: EngineController;
+  readonly statusWriter: StatusWriter;
   /** Re-issues the serving certificates and renews due bootstrap secrets now (the periodic job). */
   renew(): Promise<void>;
   stop(): Promise<void>;
@@ -101,9 +108,20 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const timers: ReturnType<typeof setInterval>[] = [];
   const cache = new ConfigCache();
   const status = new EngineStatusStore();
+  const controller = new EngineController(cache, new PodConfigEncoder(), log);
+  let source: KubeSource | undefined;
+  const statusWriter = new StatusWriter({
+    kubeConfig,
+    operatorNamespace: config.operatorNamespace,
+    status,
+    controller,
+    podUid: (podKey) => source?.current().podUids.get(podKey),
+    log,
+  });
 
   const stop = async () => {
     for (const t of timers) clearInterval(t);
+    await Promise.allSettled([source?.stop(), statusWriter.stop()]);
     await Promise.allSettled([webhook?.stop(), xds?.close(), health?.stop(true)]);
   };
 
@@ -152,6 +170,24 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     };
     await syncBundle();
 
+    // The controller: custom resources and injected pods -> engine configurations -> status.
+    statusWriter.start();
+    source = await startKubeSource({
+      kubeConfig,
+      operatorNamespace: config.operatorNamespace,
+      log,
+      onSnapshot: (snapshot) => {
+        for (const [id, error] of snapshot.invalid) log(`controller: ${id} is invalid: ${error.message}`);
+        const result = controller.apply(snapshot);
+        statusWriter.markPods(result.recomputed);
+        for (const podKey of result.removed) {
+          statusWriter.forget(podKey);
+          const slash = podKey.indexOf("/");
+          status.delete(nodeIdOf({ namespace: podKey.slice(0, slash), name: podKey.slice(slash + 1) }));
+        }
+      },
+    });
+
     const renew = async () => {
       webhook?.updateTls(toWebhookTls(await certificates.webhookServing()));
       xds?.updateTls(xdsTls(await certificates.xdsServing()));
@@ -180,6 +216,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       cache,
       status,
       admissions,
+      controller,
+      statusWriter,
       renew,
       stop,
     };

@@ -28,6 +28,8 @@ export interface KubeSnapshot {
   readonly changed: ReadonlySet<string>;
   /** Objects that failed validation, by `Kind namespace/name`, with the error naming the field. */
   readonly invalid: ReadonlyMap<string, MicrogatewayError>;
+  /** Kubernetes uids of the pods, by `namespace/name` (status objects are owned by their pod). */
+  readonly podUids: ReadonlyMap<string, string>;
 }
 
 export interface KubeSourceOptions {
@@ -98,7 +100,12 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
   const changed = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  let snapshot: KubeSnapshot = { model: buildModel([]), changed: new Set(), invalid: new Map() };
+  let snapshot: KubeSnapshot = {
+    model: buildModel([]),
+    changed: new Set(),
+    invalid: new Map(),
+    podUids: new Map(),
+  };
 
   const informers = kinds.map((k) => {
     const informer = makeInformer(kubeConfig, k.path, k.list, k.labelSelector);
@@ -137,9 +144,13 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     timer = undefined;
     const objects: (CustomResource | PodInfo)[] = [];
     const invalid = new Map<string, MicrogatewayError>();
+    const podUids = new Map<string, string>();
     for (const { k, informer, key } of informers) {
       for (const raw of informer.list()) {
         const id = key(raw);
+        if (k.kind === "Pod" && raw.metadata?.uid) {
+          podUids.set(`${raw.metadata.namespace}/${raw.metadata.name}`, raw.metadata.uid);
+        }
         const rv = raw.metadata?.resourceVersion ?? "";
         let entry = parsed.get(id);
         if (!entry || entry.rv !== rv) {
@@ -166,7 +177,7 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       log?.(`kube: ${errorMessage(e)}`);
       return;
     }
-    snapshot = { model, changed: new Set(changed), invalid };
+    snapshot = { model, changed: new Set(changed), invalid, podUids };
     changed.clear();
     try {
       opts.onSnapshot(snapshot);
