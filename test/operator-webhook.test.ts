@@ -6,94 +6,22 @@
  * ready. Nothing is mocked; only the kubelet is missing, so the test runs the engine itself.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect } from "node:tls";
-import { findEnvoy } from "../src/local/envoy-process.ts";
 import { type KubeCluster, startKubeCluster } from "./support/kube-cluster.ts";
-import { freePort, waitFor } from "./support/net.ts";
+import { waitFor } from "./support/net.ts";
+import {
+  ENGINE_CONTAINER,
+  getJson,
+  type PodJson,
+  type RunningOperator,
+  registerWebhook,
+  type SecretJson,
+  startEngineForPod,
+  startOperatorProcess,
+} from "./support/operator.ts";
 
 const OPNS = "mgw-system";
 const MWC = "mgw-test-injector";
-const ENGINE = "airlock-microgateway-engine";
-
-interface RunningOperator {
-  readonly lines: string[];
-  readonly ports: { webhook: number; xds: number; health: number; metrics: number };
-  stop(): Promise<void>;
-}
-
-/** Runs `microgateway operator` as its own process, exactly as the container would. */
-async function startOperatorProcess(
-  cluster: KubeCluster,
-  extra = "",
-  configurationName = MWC,
-): Promise<RunningOperator> {
-  const ports = { webhook: freePort(), xds: freePort(), health: freePort(), metrics: freePort() };
-  const dir = mkdtempSync(join(tmpdir(), "mgw-operator-"));
-  const configPath = join(dir, "operator-config.yaml");
-  writeFileSync(
-    configPath,
-    `apiVersion: microgateway.airlock.com/v1alpha1
-kind: OperatorConfig
-operatorNamespace: ${OPNS}
-webhook: { port: ${ports.webhook}, configurationName: ${configurationName}, extraSANs: [127.0.0.1] }
-xds: { port: ${ports.xds}, host: 127.0.0.1 }
-health: { port: ${ports.health} }
-metrics: { port: ${ports.metrics} }
-${extra}`,
-  );
-  const proc = Bun.spawn(
-    ["bun", join(import.meta.dir, "../src/cli/main.ts"), "operator", "--config", configPath],
-    {
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const lines: string[] = [];
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) lines.push(...dec.decode(chunk).split("\n").filter(Boolean));
-  };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
-  await waitFor(
-    "the operator to be ready",
-    async () =>
-      (await fetch(`http://127.0.0.1:${ports.health}/readyz`).catch(() => undefined))?.status === 200,
-    30_000,
-  ).catch((e) => {
-    throw new Error(`${String(e)}\noperator output:\n${lines.join("\n")}`);
-  });
-  return {
-    lines,
-    ports,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function webhookConfiguration(port: number, name = MWC): string {
-  return `apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata: { name: ${name} }
-webhooks:
-  - name: mutate-pod.microgateway.airlock.com
-    admissionReviewVersions: [v1]
-    clientConfig: { url: "https://127.0.0.1:${port}/mutate-v1-pod" }
-    rules: [{ operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods] }]
-    objectSelector: { matchLabels: { sidecar.microgateway.airlock.com/inject: "true" } }
-    failurePolicy: Fail
-    sideEffects: NoneOnDryRun
-    timeoutSeconds: 5
-    reinvocationPolicy: IfNeeded
-`;
-}
 
 function pod(
   name: string,
@@ -116,31 +44,6 @@ spec:
 `;
 }
 
-async function getJson<T>(cluster: KubeCluster, args: string[]): Promise<T> {
-  const r = await cluster.kubectl([...args, "-o", "json"]);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-interface PodJson {
-  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: {
-    containers: { name: string }[];
-    initContainers?: {
-      name: string;
-      args?: string[];
-      restartPolicy?: string;
-      env?: { name: string; value?: string; valueFrom?: unknown }[];
-    }[];
-    volumes?: { name: string; secret?: { secretName: string } }[];
-  };
-}
-
-interface SecretJson {
-  metadata: { annotations?: Record<string, string> };
-  data: Record<string, string>;
-}
-
 let cluster: KubeCluster;
 let operator: RunningOperator;
 
@@ -149,23 +52,9 @@ beforeAll(async () => {
   await cluster.apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${OPNS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: dry }\n`,
   );
-  operator = await startOperatorProcess(cluster);
+  operator = await startOperatorProcess(cluster, { operatorNamespace: OPNS, configurationName: MWC });
   // Registered without a caBundle: the operator fills in its own CA.
-  await cluster.apply(webhookConfiguration(operator.ports.webhook));
-  await waitFor(
-    "the operator to set the caBundle",
-    async () =>
-      (
-        await cluster.kubectl([
-          "get",
-          "mutatingwebhookconfiguration",
-          MWC,
-          "-o",
-          "jsonpath={.webhooks[0].clientConfig.caBundle}",
-        ])
-      ).stdout.length > 100,
-    30_000,
-  );
+  await registerWebhook(cluster, operator.ports.webhook, MWC);
 }, 240_000);
 
 afterAll(async () => {
@@ -190,7 +79,7 @@ describe("operator webhook against a real kube-apiserver", () => {
     await cluster.apply(pod("web", "shop"));
     const p = await getJson<PodJson>(cluster, ["get", "pod", "web", "-n", "shop"]);
     // Kubernetes 1.35 without nodes: native sidecars (init containers that keep running).
-    const engine = p.spec.initContainers?.find((c) => c.name === ENGINE);
+    const engine = p.spec.initContainers?.find((c) => c.name === ENGINE_CONTAINER);
     expect(engine).toBeDefined();
     expect(engine?.restartPolicy).toBe("Always");
     expect(p.spec.containers.map((c) => c.name)).toEqual(["app"]);
@@ -256,7 +145,7 @@ describe("operator webhook against a real kube-apiserver", () => {
         spec: { initContainers: { name: string; resources?: { limits?: Record<string, string> } }[] };
       }
     >(cluster, ["get", "pod", "tuned", "-n", "shop"]);
-    const engine = p.spec.initContainers.find((c) => c.name === ENGINE) as {
+    const engine = p.spec.initContainers.find((c) => c.name === ENGINE_CONTAINER) as {
       args?: string[];
       resources?: { limits?: Record<string, string> };
     };
@@ -270,7 +159,7 @@ describe("operator webhook against a real kube-apiserver", () => {
     });
     expect(r.code).toBe(0);
     const p = JSON.parse(r.stdout) as PodJson;
-    expect(p.spec.initContainers?.some((c) => c.name === ENGINE)).toBe(true);
+    expect(p.spec.initContainers?.some((c) => c.name === ENGINE_CONTAINER)).toBe(true);
     const secret = await cluster.kubectl([
       "get",
       "secret",
@@ -310,67 +199,20 @@ spec:
       },
       60_000,
     );
-    expect(names).toContain(ENGINE);
+    expect(names).toContain(ENGINE_CONTAINER);
   }, 90_000);
 
   test("a real Envoy started from the injected pod and its secret connects over mTLS and becomes ready", async () => {
     await cluster.apply(pod("engine", "shop"));
-    const p = await getJson<PodJson & { metadata: { name: string; namespace: string } }>(cluster, [
-      "get",
-      "pod",
-      "engine",
-      "-n",
-      "shop",
-    ]);
-    const engine = p.spec.initContainers?.find((c) => c.name === ENGINE);
-    const secret = await getJson<SecretJson>(cluster, [
-      "get",
-      "secret",
-      "airlock-microgateway-bootstrap-secret",
-      "-n",
-      "shop",
-    ]);
-    const dir = mkdtempSync(join(tmpdir(), "mgw-engine-"));
-    for (const [file, data] of Object.entries(secret.data))
-      writeFileSync(join(dir, file), Buffer.from(data, "base64"));
-    // The kubelet's $(VAR) expansion, from the container's own env (downward API values filled in).
-    const env: Record<string, string> = { POD_NAME: "engine", POD_NAMESPACE: "shop", POD_IP: "127.0.0.1" };
-    for (const e of engine?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-    const args = (engine?.args ?? []).map((a) =>
-      a.replace(/\$\(([A-Z_]+)\)/g, (_, v: string) => env[v] ?? ""),
-    );
-    // The secret is mounted at /app/config in the container: the same path in a private mount namespace.
-    const script = `mkdir -p /app/config && mount --bind "${dir}" /app/config && mount -t tmpfs tmpfs /dev/shm && exec "$0" "$@"`;
-    // The engine logs to --log-path /dev/stdout, which must be a file or pipe (as in a container), not a socket.
-    const logPath = join(dir, "..", `${dir.split("/").pop()}-envoy.log`);
-    const envoy = Bun.spawn(
-      ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, findEnvoy(), ...args],
-      {
-        stdout: Bun.file(logPath),
-        stderr: Bun.file(logPath),
-      },
-    );
-    const envoyLog = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
+    const engine = await startEngineForPod(cluster, "shop", "engine");
     try {
-      await waitFor(
-        "the engine's /ready on 19001",
-        async () => (await fetch("http://127.0.0.1:19001/ready").catch(() => undefined))?.status === 200,
-        30_000,
-      ).catch((e) => {
-        throw new Error(
-          `${String(e)}\nengine args: ${args.join(" ")}\nenvoy output:\n${envoyLog().slice(-3000)}\noperator:\n${operator.lines.slice(-20).join("\n")}`,
-        );
-      });
       await waitFor(
         "the operator to see the engine's stream",
         () => operator.lines.some((l) => l.includes("stream opened by engine.shop")),
         10_000,
       );
     } finally {
-      envoy.kill("SIGTERM");
-      await envoy.exited;
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(logPath, { force: true });
+      await engine.stop();
     }
   }, 60_000);
 
@@ -395,33 +237,14 @@ describe("certificate renewal", () => {
     const ns = "renew";
     const name = "mgw-renew-injector";
     await cluster.apply(`apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n`);
-    const fast = await startOperatorProcess(
-      cluster,
-      "certificates: { renewalPeriod: 3s, leafValidity: 30s }\n",
-      name,
-    );
+    const fast = await startOperatorProcess(cluster, {
+      operatorNamespace: OPNS,
+      configurationName: name,
+      extraConfig: "certificates: { renewalPeriod: 3s, leafValidity: 30s }\n",
+    });
     try {
       // This operator answers for pods labelled differently, through its own configuration.
-      await cluster.apply(
-        webhookConfiguration(fast.ports.webhook, name).replace(
-          `sidecar.microgateway.airlock.com/inject: "true"`,
-          `sidecar.microgateway.airlock.com/inject: "true", renew: "yes"`,
-        ),
-      );
-      await waitFor(
-        "the caBundle of the second configuration",
-        async () =>
-          (
-            await cluster.kubectl([
-              "get",
-              "mutatingwebhookconfiguration",
-              name,
-              "-o",
-              "jsonpath={.webhooks[0].clientConfig.caBundle}",
-            ])
-          ).stdout.length > 100,
-        20_000,
-      );
+      await registerWebhook(cluster, fast.ports.webhook, name, { renew: "yes" });
       const serial = () =>
         new Promise<string>((resolve, reject) => {
           const s = connect(
