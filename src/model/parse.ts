@@ -8,6 +8,8 @@
  */
 
 import { createHash } from "node:crypto";
+import { MAX_NAME_LENGTH as MAX_NAME } from "../api/common.ts";
+import { MAX_APPLICATIONS, MAX_ROUTES } from "../api/sidecar-gateway.ts";
 import { MicrogatewayError } from "../errors.ts";
 import {
   API_VERSION,
@@ -30,9 +32,6 @@ import {
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const MAX_APPLICATIONS = 16;
-const MAX_ROUTES = 128;
-const MAX_NAME = 253;
 
 /**
  * Validates `obj` and returns the model object, or undefined for kinds the model does not hold

@@ -3,12 +3,19 @@
  * Both sources (files for local mode, Kubernetes informers for the operator) produce exactly
  * these shapes; nothing downstream knows which one ran.
  *
- * Field names follow the sidecar API (`microgateway.airlock.com/v1alpha1`); defaults are applied
- * by the parser (src/model/parse.ts), so optional fields here are truly optional in the API too.
+ * Field names follow the sidecar API (`microgateway.airlock.com/v1alpha1`); the spec types derive
+ * from its schemas in src/api/. Defaults are applied by the API server in cluster mode and by the
+ * parser (src/model/parse.ts) for files, so optional fields here are truly optional in the API too.
  */
 
-export const API_GROUP = "microgateway.airlock.com";
-export const API_VERSION = `${API_GROUP}/v1alpha1`;
+import type { contentSecuritySpecSchema } from "../api/content-security.ts";
+import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
+import type { Stored } from "../api/schema.ts";
+import type { applicationSchema, routeSchema, sidecarGatewaySpecSchema } from "../api/sidecar-gateway.ts";
+
+export { type LocalRef, THREAT_HANDLING_MODES, type ThreatHandlingMode } from "../api/common.ts";
+export { API_GROUP, API_VERSION } from "../api/crd.ts";
+export { DENY_RULE_LEVELS, type DenyRuleLevel, RULE_FAMILIES, type RuleFamily } from "../api/deny-rules.ts";
 
 /** Identity of a namespaced object. */
 export interface ObjectMeta {
@@ -22,12 +29,16 @@ export interface ObjectMeta {
   readonly origin?: string;
 }
 
-export interface LocalRef {
-  readonly name: string;
-}
+// The spec types below are the API's (src/api/, from which the CRDs are generated) as the API server
+// stores them, that is with defaults applied, narrowed to what the model holds so far: fields the
+// parser accepts but does not model yet are left out, so no stage can believe it honours them.
 
 // ---------------------------------------------------------------------------------------------
 // SidecarGateway (reference §3.3)
+
+type ApiSidecarGatewaySpec = Stored<typeof sidecarGatewaySpecSchema>;
+type ApiApplication = Stored<typeof applicationSchema>;
+type ApiRoute = Stored<typeof routeSchema>;
 
 export interface SidecarGateway {
   readonly kind: "SidecarGateway";
@@ -35,27 +46,32 @@ export interface SidecarGateway {
   readonly spec: SidecarGatewaySpec;
 }
 
-export interface SidecarGatewaySpec {
-  readonly podSelector: { readonly matchLabels: Readonly<Record<string, string>> };
+/** Not modelled yet: sessionHandlingRef, envoyClusterRefs. */
+export interface SidecarGatewaySpec extends Pick<ApiSidecarGatewaySpec, "podSelector"> {
   readonly applications: readonly Application[];
 }
 
-export interface Application {
-  /** The application container's port; the engine forwards to 127.0.0.1:<containerPort>. Default 8080. */
-  readonly containerPort: number;
-  /** Ordered; the first route whose pathPrefix matches wins. Default: one secured route for "/". */
+/** Not modelled yet: downstream, upstream, envoyHTTPFilterRefs, telemetryRef. */
+export interface Application extends Pick<ApiApplication, "containerPort"> {
+  /** Ordered; the first route whose pathPrefix matches wins. Absent in the API: one secured route for "/". */
   readonly routes: readonly Route[];
 }
 
+/** The API's "at most one of secured, unsecured; none means secured", after parse: exactly one. */
 export type Route =
-  | { readonly pathPrefix: string; readonly secured: SecuredRoute; readonly unsecured?: undefined }
-  | { readonly pathPrefix: string; readonly unsecured: Record<string, never>; readonly secured?: undefined };
+  | {
+      readonly pathPrefix: ApiRoute["pathPrefix"];
+      readonly secured: SecuredRoute;
+      readonly unsecured?: undefined;
+    }
+  | {
+      readonly pathPrefix: ApiRoute["pathPrefix"];
+      readonly unsecured: NonNullable<ApiRoute["unsecured"]>;
+      readonly secured?: undefined;
+    };
 
-export interface SecuredRoute {
-  /** Absent: the built-in defaults (Standard deny rules, Block). */
-  readonly contentSecurityRef?: LocalRef;
-  readonly accessControlRef?: LocalRef;
-}
+/** Absent contentSecurityRef: the built-in defaults (Standard deny rules, Block). */
+export type SecuredRoute = NonNullable<ApiRoute["secured"]>;
 
 // ---------------------------------------------------------------------------------------------
 // ContentSecurity (reference §3.4)
@@ -66,45 +82,16 @@ export interface ContentSecurity {
   readonly spec: ContentSecuritySpec;
 }
 
-export interface ContentSecuritySpec {
-  readonly filter?: { readonly denyRulesRef?: LocalRef };
-  readonly headerRewritesRef?: LocalRef;
-  readonly limitsRef?: LocalRef;
-  readonly parserRef?: LocalRef;
-}
+/** Not modelled yet: apiProtectionRef, csrfProtectionRef, apiProtection. */
+export type ContentSecuritySpec = Pick<
+  Stored<typeof contentSecuritySpecSchema>,
+  "filter" | "headerRewritesRef" | "limitsRef" | "parserRef"
+>;
 
 // ---------------------------------------------------------------------------------------------
 // DenyRules (reference §3.5)
 
-export const DENY_RULE_LEVELS = ["Unfiltered", "Basic", "Standard", "Strict"] as const;
-export type DenyRuleLevel = (typeof DENY_RULE_LEVELS)[number];
-
-export const THREAT_HANDLING_MODES = ["Block", "LogOnly"] as const;
-export type ThreatHandlingMode = (typeof THREAT_HANDLING_MODES)[number];
-
-/** Built-in rule families, exactly as the API's `ruleKeys` enum spells them. */
-export const RULE_FAMILIES = [
-  "ENCODING",
-  "EXPLOIT",
-  "HPP",
-  "HTML",
-  "IDOR",
-  "LDAP",
-  "NOSQL",
-  "OGNL",
-  "PHP",
-  "PROTOCOL",
-  "SANITY",
-  "SCANNING",
-  "SQL",
-  "TEMPLATE",
-  "UNIXCMD",
-  "WINCMD",
-  "XSS",
-  "SSRF",
-  "BOT",
-] as const;
-export type RuleFamily = (typeof RULE_FAMILIES)[number];
+type ApiBuiltIn = Stored<typeof denyRulesSpecSchema>["request"]["builtIn"];
 
 export interface DenyRules {
   readonly kind: "DenyRules";
@@ -112,15 +99,9 @@ export interface DenyRules {
   readonly spec: DenyRulesSpec;
 }
 
+/** Not modelled yet: request.builtIn.overrides, request.builtIn.exceptions, request.custom. */
 export interface DenyRulesSpec {
-  readonly request: {
-    readonly builtIn: {
-      readonly settings: {
-        readonly level: DenyRuleLevel;
-        readonly threatHandlingMode: ThreatHandlingMode;
-      };
-    };
-  };
+  readonly request: { readonly builtIn: Pick<ApiBuiltIn, "settings"> };
 }
 
 /** What applies when a secured route has no ContentSecurity or no DenyRules: the spec's defaults. */
