@@ -45,6 +45,7 @@ if [ "$failed" -gt 0 ]; then
   exit 1
 fi
 check gen:check bun run gen:check
+check gen:crds:check bun run gen:crds:check
 check typecheck bun run typecheck
 check lint bun run lint
 
