@@ -233,6 +233,16 @@ spec:
 });
 
 describe("certificate renewal", () => {
+  // Its own cluster: this operator must be the only one (and so the leader) in its namespace.
+  let cluster: KubeCluster;
+  beforeAll(async () => {
+    cluster = await startKubeCluster({ controllerManager: true });
+    await cluster.apply(`apiVersion: v1\nkind: Namespace\nmetadata: { name: ${OPNS} }\n`);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 30_000);
+
   test("bootstrap secrets and the webhook certificate are renewed on schedule, with no failed admission", async () => {
     const ns = "renew";
     const name = "mgw-renew-injector";

@@ -1,4 +1,10 @@
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, VersionApi } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  VersionApi,
+} from "@kubernetes/client-node";
 import { errorMessage } from "../errors.ts";
 import { nativeSidecarsFor, parseKubernetesVersion } from "../inject/mutate.ts";
 import type { OperatorConfig } from "../inject/operator-config.ts";
@@ -13,6 +19,7 @@ import { startXdsServer, type XdsServer } from "../xds/server.ts";
 import { type AdmissionCounters, podAdmitter } from "./admit-pod.ts";
 import { OperatorCertificates } from "./certificates.ts";
 import { EngineController } from "./engine-controller.ts";
+import { kubeLeaseApi, type LeaderElection, leaderIdentity, startLeaderElection } from "./leader-election.ts";
 import { kubeSecretStore } from "./secret-store.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { syncCaBundle } from "./webhook-ca-bundle.ts";
@@ -25,6 +32,8 @@ export interface OperatorOptions {
   readonly log?: (line: string) => void;
   /** How often pending bootstrap secrets and the webhook caBundle are re-checked (default 10 s). */
   readonly reconcileIntervalMs?: number;
+  /** Leader election timings (defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
+  readonly leaderElection?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
 }
 
 /** A running operator. */
@@ -38,6 +47,8 @@ export interface Operator {
   readonly admissions: AdmissionCounters;
   readonly controller: EngineController;
   readonly statusWriter: StatusWriter;
+  /** Whether this replica holds the lease (renews certificates, keeps the caBundle, writes shared status). */
+  isLeader(): boolean;
   /** Re-issues the serving certificates and renews due bootstrap secrets now (the periodic job). */
   renew(): Promise<void>;
   stop(): Promise<void>;
@@ -119,8 +130,10 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     log,
   });
 
+  let election: LeaderElection | undefined;
   const stop = async () => {
     for (const t of timers) clearInterval(t);
+    await election?.stop();
     await Promise.allSettled([source?.stop(), statusWriter.stop()]);
     await Promise.allSettled([webhook?.stop(), xds?.close(), health?.stop(true)]);
   };
@@ -168,7 +181,26 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         log(`operator: caBundle of ${config.webhook.configurationName}: ${errorMessage(e)}`);
       }
     };
-    await syncBundle();
+    // One replica (the Lease holder) renews the bootstrap secrets and keeps the caBundle; every
+    // replica serves webhook and xDS with its own serving certificates and creates a missing
+    // bootstrap secret at admission (a create race is harmless).
+    let leading = false;
+    election = startLeaderElection({
+      api: kubeLeaseApi(kubeConfig.makeApiClient(CoordinationV1Api)),
+      namespace: config.operatorNamespace,
+      identity: leaderIdentity(),
+      ...opts.leaderElection,
+      log,
+      onStartedLeading: () => {
+        leading = true;
+        log("operator: leading (renews bootstrap secrets, keeps the webhook caBundle)");
+        void syncBundle();
+      },
+      onStoppedLeading: () => {
+        leading = false;
+        log("operator: no longer leading");
+      },
+    });
 
     // The controller: custom resources and injected pods -> engine configurations -> status.
     statusWriter.start();
@@ -191,15 +223,15 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     const renew = async () => {
       webhook?.updateTls(toWebhookTls(await certificates.webhookServing()));
       xds?.updateTls(xdsTls(await certificates.xdsServing()));
-      const n = await certificates.renewBootstrapSecrets();
-      log(`operator: renewed the serving certificates and ${n} bootstrap secret(s)`);
+      const n = leading ? await certificates.renewBootstrapSecrets() : 0;
+      log(`operator: renewed the serving certificates${leading ? ` and ${n} bootstrap secret(s)` : ""}`);
     };
     timers.push(
       setInterval(() => {
         renew().catch((e) => log(`operator: renewal failed: ${errorMessage(e)}`));
       }, config.certificates.renewalPeriodMs),
       setInterval(() => {
-        void syncBundle();
+        if (leading) void syncBundle();
         for (const ns of [...pending]) void ensureBootstrapSecret(ns).catch(() => {});
       }, opts.reconcileIntervalMs ?? 10_000),
     );
@@ -218,6 +250,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       admissions,
       controller,
       statusWriter,
+      isLeader: () => leading,
       renew,
       stop,
     };
