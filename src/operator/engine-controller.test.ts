@@ -86,10 +86,32 @@ describe("EngineController", () => {
     const before = cache.resources("web-1.shop", TypeUrl.Listener).get("ingress")?.version;
     const bankBefore = cache.resources("web-1.bank", TypeUrl.Listener).get("ingress")?.version;
     const r = controller.apply(snapshot(world("LogOnly", "2"), ["DenyRules shop/dr"]));
-    expect(new Set(r.recomputed)).toEqual(new Set(["shop/web-1", "shop/web-2", "shop/other"]));
+    expect(new Set(r.recomputed)).toEqual(new Set(["shop/web-1", "shop/web-2"]));
     expect(new Set(r.changed)).toEqual(new Set(["shop/web-1", "shop/web-2"]));
     expect(cache.resources("web-1.shop", TypeUrl.Listener).get("ingress")?.version).not.toBe(before);
     expect(cache.resources("web-1.bank", TypeUrl.Listener).get("ingress")?.version).toBe(bankBefore);
+  });
+
+  test("a gateway whose selector changes picks up the pods it now selects and releases the others", () => {
+    const { cache, controller } = setup();
+    controller.apply(snapshot(world()));
+    const moved = world().map((o) => {
+      const x = o as {
+        kind: string;
+        metadata: { namespace: string };
+        spec: { podSelector: { matchLabels: Record<string, string> } };
+      };
+      if (x.kind !== "SidecarGateway" || x.metadata.namespace !== "shop") return o;
+      return {
+        ...x,
+        metadata: { ...x.metadata, resourceVersion: "2" },
+        spec: { ...x.spec, podSelector: { matchLabels: { app: "other" } } },
+      };
+    });
+    const r = controller.apply(snapshot(moved, ["SidecarGateway shop/gw"]));
+    expect(new Set(r.recomputed)).toEqual(new Set(["shop/web-1", "shop/web-2", "shop/other"]));
+    expect(cache.resources("other.shop", TypeUrl.Listener).size).toBe(1);
+    expect(cache.resources("web-1.shop", TypeUrl.Listener).size).toBe(0);
   });
 
   test("a new pod is configured; a deleted pod's node is removed", () => {

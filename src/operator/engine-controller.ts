@@ -75,15 +75,28 @@ export class EngineController {
         if (kind === "SidecarGateway") affectedGateways.add(key);
         for (const [gw, deps] of this.gatewayDeps) if (deps.has(id)) affectedGateways.add(gw);
       }
-      // A gateway selects pods in its own namespace: a new or changed selector can pick up pods
-      // that had another gateway or none, so look at that namespace's pods.
-      for (const gw of affectedGateways) {
-        const namespace = gw.slice(0, gw.indexOf("/"));
-        for (const [podKey, pod] of model.pods) {
-          if (pod.metadata.namespace === namespace) affectedPods.add(podKey);
+      // The pods an affected gateway configured before, and those its (possibly new) selector
+      // matches now; nothing else can change.
+      const byGateway = new Map<string, string[]>();
+      for (const [podKey, g] of this.podGateway) {
+        if (!affectedGateways.has(g)) continue;
+        let list = byGateway.get(g);
+        if (!list) {
+          list = [];
+          byGateway.set(g, list);
         }
-        for (const [podKey, g] of this.podGateway)
-          if (g === gw && model.pods.has(podKey)) affectedPods.add(podKey);
+        list.push(podKey);
+      }
+      for (const gw of affectedGateways) {
+        for (const podKey of byGateway.get(gw) ?? []) if (model.pods.has(podKey)) affectedPods.add(podKey);
+        const gateway = model.gateways.get(gw);
+        if (!gateway) continue;
+        const wanted = Object.entries(gateway.spec.podSelector.matchLabels);
+        for (const [podKey, pod] of model.pods) {
+          if (pod.metadata.namespace !== gateway.metadata.namespace) continue;
+          const labels = pod.metadata.labels ?? {};
+          if (wanted.every(([k, v]) => labels[k] === v)) affectedPods.add(podKey);
+        }
       }
     }
 
