@@ -51,9 +51,9 @@ export const RULE_TARGET_TYPES = ["Header", "Parameter", "Path", "PathSegment", 
 /** Custom rule keys: upper case, digits and underscores, starting with a letter. */
 export const RULE_KEY_PATTERN = "^[A-Z][A-Z0-9_]*$";
 
-function level(description: string) {
+function level(description: string, defaultNote = "") {
   return enumOf(
-    `${description} Unfiltered, Basic, Standard or Strict (each includes the rules of the ones before).`,
+    `${description} Unfiltered, Basic, Standard or Strict (each includes the rules of the ones before).${defaultNote}`,
     DENY_RULE_LEVELS,
   );
 }
@@ -128,7 +128,7 @@ function requestData(description: string, verb: string) {
 const builtIn = object("The built-in deny rules.", {
   settings: withDefault(
     object("Level and mode of all built-in rules.", {
-      level: withDefault(level("Filter strength. Default: Standard."), "Standard"),
+      level: withDefault(level("Filter strength.", " Default: Standard."), "Standard"),
       threatHandlingMode: defaultBlock("What happens to a request a built-in rule matches."),
     }),
     {},
