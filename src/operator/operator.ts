@@ -19,6 +19,8 @@ import { startXdsServer, type XdsServer } from "../xds/server.ts";
 import { type AdmissionCounters, podAdmitter } from "./admit-pod.ts";
 import { OperatorCertificates } from "./certificates.ts";
 import { EngineController } from "./engine-controller.ts";
+import { GatewayStatusWriter } from "./gateway-status-writer.ts";
+import { InvalidObjectEvents } from "./invalid-object-events.ts";
 import { kubeLeaseApi, type LeaderElection, leaderIdentity, startLeaderElection } from "./leader-election.ts";
 import { kubeSecretStore } from "./secret-store.ts";
 import { StatusWriter } from "./status-writer.ts";
@@ -47,6 +49,8 @@ export interface Operator {
   readonly admissions: AdmissionCounters;
   readonly controller: EngineController;
   readonly statusWriter: StatusWriter;
+  /** Writes SidecarGateway status (leader only). */
+  readonly gatewayStatusWriter: GatewayStatusWriter;
   /** Whether this replica holds the lease (renews certificates, keeps the caBundle, writes shared status). */
   isLeader(): boolean;
   /** Re-issues the serving certificates and renews due bootstrap secrets now (the periodic job). */
@@ -130,9 +134,23 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     log,
   });
 
+  // Shared objects (SidecarGateway status, Events on invalid objects) are written by the leader only.
+  let leading = false;
+  const gatewayStatusWriter = new GatewayStatusWriter({
+    kubeConfig,
+    status,
+    controller,
+    snapshot: () => source?.current(),
+    isLeader: () => leading,
+    log,
+  });
+  const invalidObjectEvents = new InvalidObjectEvents({ kubeConfig, isLeader: () => leading, log });
+
   let election: LeaderElection | undefined;
   const stop = async () => {
     for (const t of timers) clearInterval(t);
+    // Final flushes first, while this replica may still hold the lease.
+    await Promise.allSettled([gatewayStatusWriter.stop(), invalidObjectEvents.stop()]);
     await election?.stop();
     await Promise.allSettled([source?.stop(), statusWriter.stop()]);
     await Promise.allSettled([webhook?.stop(), xds?.close(), health?.stop(true)]);
@@ -184,7 +202,6 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     // One replica (the Lease holder) renews the bootstrap secrets and keeps the caBundle; every
     // replica serves webhook and xDS with its own serving certificates and creates a missing
     // bootstrap secret at admission (a create race is harmless).
-    let leading = false;
     election = startLeaderElection({
       api: kubeLeaseApi(kubeConfig.makeApiClient(CoordinationV1Api)),
       namespace: config.operatorNamespace,
@@ -193,7 +210,9 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       log,
       onStartedLeading: () => {
         leading = true;
-        log("operator: leading (renews bootstrap secrets, keeps the webhook caBundle)");
+        log(
+          "operator: leading (renews bootstrap secrets, keeps the webhook caBundle, writes SidecarGateway status)",
+        );
         void syncBundle();
       },
       onStoppedLeading: () => {
@@ -204,6 +223,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
     // The controller: custom resources and injected pods -> engine configurations -> status.
     statusWriter.start();
+    gatewayStatusWriter.start();
+    invalidObjectEvents.start();
     source = await startKubeSource({
       kubeConfig,
       operatorNamespace: config.operatorNamespace,
@@ -212,6 +233,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         for (const [id, error] of snapshot.invalid) log(`controller: ${id} is invalid: ${error.message}`);
         const result = controller.apply(snapshot);
         statusWriter.markPods(result.recomputed);
+        gatewayStatusWriter.onSnapshot(snapshot);
+        invalidObjectEvents.onSnapshot(snapshot);
         for (const podKey of result.removed) {
           statusWriter.forget(podKey);
           const slash = podKey.indexOf("/");
@@ -250,6 +273,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       admissions,
       controller,
       statusWriter,
+      gatewayStatusWriter,
       isLeader: () => leading,
       renew,
       stop,

@@ -51,12 +51,13 @@ export function engineReport(
     const status = t.state === "Pending" ? "Pending" : t.state;
     resourceTypes[typeUrl] = {
       status,
-      ...(t.lastError ? { errorMessage: t.lastError.message } : {}),
+      ...(t.lastError ? { errorMessage: t.lastError.message.trim() } : {}),
       resources,
     };
     if (t.state === "Sent" || t.state === "Pending") pending = true;
     if (t.state === "Rejected" && t.lastError && (!rejection || t.lastError.at.getTime() > rejection.at)) {
-      rejection = { typeUrl, message: t.lastError.message, at: t.lastError.at.getTime() };
+      // Envoy ends its messages with a newline.
+      rejection = { typeUrl, message: t.lastError.message.trim(), at: t.lastError.at.getTime() };
     }
   }
   if (configError) {
