@@ -52,6 +52,8 @@ describe("parseOperatorConfig", () => {
         engineContainerTemplate: {},
         sessionAgentContainerTemplate: {},
       },
+      watch: { mode: "all" },
+      leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     });
     expect(DEFAULT_OPERATOR_CONFIG).toEqual(config());
   });
@@ -91,6 +93,8 @@ sidecar:
     imagePullPolicy: Always
   sessionAgentContainerTemplate:
     env: [{ name: REDIS_TIMEOUT, value: "5s" }]
+watch: { namespaces: [shop, blog] }
+leaderElection: { leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
 `);
     expect(c.operatorNamespace).toBe("mgw");
     expect([c.webhook.port, c.xds.port, c.health.port, c.metrics.port]).toEqual([10443, 15000, 9081, 9080]);
@@ -121,6 +125,31 @@ sidecar:
     expect(c.sidecar.sessionAgentContainerTemplate).toEqual({
       env: [{ name: "REDIS_TIMEOUT", value: "5s" }],
     });
+    expect(c.watch).toEqual({ mode: "namespaces", namespaces: ["shop", "blog"] });
+    expect(c.leaderElection).toEqual({ leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 });
+  });
+
+  test("watch: a namespace selector with labels and expressions (YAML scalars read as label strings)", () => {
+    const c = config(`
+watch:
+  namespaceSelector:
+    matchLabels: { microgateway.airlock.com/watch: true, tier: 1 }
+    matchExpressions:
+      - { key: env, operator: In, values: [prod, staging] }
+      - { key: legacy, operator: DoesNotExist }
+`);
+    expect(c.watch).toEqual({
+      mode: "selector",
+      selector: {
+        matchLabels: { "microgateway.airlock.com/watch": "true", tier: "1" },
+        matchExpressions: [
+          { key: "env", operator: "In", values: ["prod", "staging"] },
+          { key: "legacy", operator: "DoesNotExist", values: [] },
+        ],
+      },
+    });
+    expect(config("watch: {}").watch).toEqual({ mode: "all" });
+    expect(config("watch: { namespaces: null }").watch).toEqual({ mode: "all" });
   });
 
   test("resources replace the default as a whole, like a container's resources stanza", () => {
@@ -227,6 +256,71 @@ sidecar:
       "",
       "sidecar.engineContainerTemplate must be a partial Container",
     ],
+    [
+      "watch: { namespaces: [a], namespaceSelector: { matchLabels: { a: b } } }\n",
+      "",
+      "watch may set namespaces or namespaceSelector, not both",
+    ],
+    [
+      "watch: { namespace: [a] }\n",
+      "",
+      "watch.namespace is not a known field (known: namespaces, namespaceSelector)",
+    ],
+    ["watch: { namespaces: shop }\n", "", 'watch.namespaces must be a list of namespace names, got "shop"'],
+    ["watch: { namespaces: [] }\n", "", "watch.namespaces must name at least one namespace"],
+    ["watch: { namespaces: [shop, Shop] }\n", "", 'watch.namespaces[1] "Shop" must be a namespace name'],
+    ["watch: { namespaces: [shop, shop] }\n", "", 'watch.namespaces[1] "shop" is listed twice'],
+    [
+      "watch: { namespaceSelector: {} }\n",
+      "",
+      "watch.namespaceSelector must have matchLabels or matchExpressions",
+    ],
+    [
+      "watch: { namespaceSelector: { matchLabel: { a: b } } }\n",
+      "",
+      "watch.namespaceSelector.matchLabel is not a known field",
+    ],
+    [
+      "watch: { namespaceSelector: { matchLabels: { 'a b': c } } }\n",
+      "",
+      'watch.namespaceSelector.matchLabels "a b" must be a label key',
+    ],
+    [
+      "watch: { namespaceSelector: { matchLabels: { a: 'b c' } } }\n",
+      "",
+      'watch.namespaceSelector.matchLabels.a "b c" must be a label value',
+    ],
+    [
+      "watch: { namespaceSelector: { matchExpressions: [{ key: a, operator: Equals, values: [b] }] } }\n",
+      "",
+      'watch.namespaceSelector.matchExpressions[0].operator "Equals" must be one of In, NotIn, Exists, DoesNotExist',
+    ],
+    [
+      "watch: { namespaceSelector: { matchExpressions: [{ key: a, operator: In }] } }\n",
+      "",
+      "watch.namespaceSelector.matchExpressions[0].values must not be empty for operator In",
+    ],
+    [
+      "watch: { namespaceSelector: { matchExpressions: [{ key: a, operator: Exists, values: [b] }] } }\n",
+      "",
+      "watch.namespaceSelector.matchExpressions[0].values must be empty for operator Exists",
+    ],
+    [
+      "leaderElection: { leaseDuration: 1500ms }\n",
+      "",
+      'leaderElection.leaseDuration "1500ms" must be whole seconds',
+    ],
+    [
+      "leaderElection: { leaseDuration: 5s }\n",
+      "",
+      'leaderElection.renewDeadline "10s" must be shorter than leaseDuration',
+    ],
+    [
+      "leaderElection: { retryPeriod: 10s }\n",
+      "",
+      'leaderElection.retryPeriod "10s" must be shorter than renewDeadline',
+    ],
+    ["leaderElection: { leaseDuration: 15 }\n", "", "leaderElection.leaseDuration 15 must be a duration"],
   ])("%s%s is refused naming the file and the field", (body, whole, expected) => {
     const message = errorOf(() => (whole ? parseOperatorConfig(whole + body, FILE) : config(body)));
     expect(message).toStartWith(`${FILE}: `);

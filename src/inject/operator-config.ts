@@ -34,6 +34,12 @@
  *     resources: {}
  *   engineContainerTemplate: {}                   # partial Container, see container-template.ts
  *   sessionAgentContainerTemplate: {}
+ * watch: {}                                       # install mode: { namespaces: [..] } or
+ *                                                 # { namespaceSelector: {..} }; see watch-config.ts
+ * leaderElection:                                 # the Lease that elects the replica renewing certificates
+ *   leaseDuration: 15s                            # whole seconds; > renewDeadline > retryPeriod
+ *   renewDeadline: 10s
+ *   retryPeriod: 2s
  * ```
  * Every field is optional and defaults to the value shown (a `resources` block replaces its default
  * as a whole, like a container's resources stanza). Unknown fields are errors (a typo in a
@@ -43,10 +49,13 @@
 import { parseDocument } from "yaml";
 import { DEFAULT_OPERATOR_NAMESPACE } from "../bootstrap/engine-bootstrap.ts";
 import { MicrogatewayError } from "../errors.ts";
+import type { WatchScope } from "../source/watch-scope.ts";
 import { LOG_LEVELS, type LogLevel } from "./annotations.ts";
+import { type Fail, mapping, show } from "./config-fields.ts";
 import { type ContainerTemplate, parseContainerTemplate } from "./container-template.ts";
-import { isObject, type ResourceRequirements } from "./pod.ts";
+import type { ResourceRequirements } from "./pod.ts";
 import { compareQuantities, parseQuantity, QUANTITY_SYNTAX } from "./quantity.ts";
+import { parseWatchScope } from "./watch-config.ts";
 
 export const OPERATOR_CONFIG_API_VERSION = "microgateway.airlock.com/v1alpha1";
 export const OPERATOR_CONFIG_KIND = "OperatorConfig";
@@ -82,6 +91,14 @@ export interface OperatorConfig {
     readonly leafValidityMs: number;
   };
   readonly sidecar: SidecarConfig;
+  /** The namespaces this operator serves: its pods, custom resources and injection. */
+  readonly watch: WatchScope;
+  /** Timings of the Lease election among replicas, in milliseconds (client-go's meaning). */
+  readonly leaderElection: {
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+  };
 }
 
 export interface SidecarConfig {
@@ -148,6 +165,8 @@ export function operatorConfigFrom(raw: unknown, origin: string): OperatorConfig
     "metrics",
     "certificates",
     "sidecar",
+    "watch",
+    "leaderElection",
   ]);
   if (root.apiVersion !== OPERATOR_CONFIG_API_VERSION) {
     fail("apiVersion", `${show(root.apiVersion)} must be ${OPERATOR_CONFIG_API_VERSION}`);
@@ -240,10 +259,28 @@ export function operatorConfigFrom(raw: unknown, origin: string): OperatorConfig
     metrics: { port: ports.metrics },
     certificates: { renewalPeriodMs, leafValidityMs },
     sidecar: sidecarConfig(root.sidecar, fail),
+    watch: parseWatchScope(root.watch, fail),
+    leaderElection: leaderElectionConfig(root.leaderElection, fail),
   });
 }
 
-function sidecarConfig(raw: unknown, fail: (path: string, detail: string) => never): SidecarConfig {
+function leaderElectionConfig(raw: unknown, fail: Fail): OperatorConfig["leaderElection"] {
+  const at = "leaderElection";
+  const l = mapping(raw, at, fail, ["leaseDuration", "renewDeadline", "retryPeriod"]);
+  const leaseDurationMs = duration(l.leaseDuration ?? "15s", `${at}.leaseDuration`, fail);
+  const renewDeadlineMs = duration(l.renewDeadline ?? "10s", `${at}.renewDeadline`, fail);
+  const retryPeriodMs = duration(l.retryPeriod ?? "2s", `${at}.retryPeriod`, fail);
+  if (leaseDurationMs % 1000 !== 0)
+    fail(`${at}.leaseDuration`, `${show(l.leaseDuration)} must be whole seconds (the Lease stores seconds)`);
+  // A leader must give up before others may take over, and get several renewal attempts first.
+  if (!(leaseDurationMs > renewDeadlineMs))
+    fail(`${at}.renewDeadline`, `${show(l.renewDeadline ?? "10s")} must be shorter than leaseDuration`);
+  if (!(renewDeadlineMs > retryPeriodMs))
+    fail(`${at}.retryPeriod`, `${show(l.retryPeriod ?? "2s")} must be shorter than renewDeadline`);
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
+function sidecarConfig(raw: unknown, fail: Fail): SidecarConfig {
   const at = "sidecar";
   const s = mapping(raw, at, fail, [
     "nativeSidecars",
@@ -332,11 +369,7 @@ function sidecarConfig(raw: unknown, fail: (path: string, detail: string) => nev
 }
 
 /** `requests`/`limits` maps of quantities; numbers are accepted as YAML writes them (`cpu: 1`). */
-function resources(
-  raw: unknown,
-  at: string,
-  fail: (path: string, detail: string) => never,
-): ResourceRequirements {
+function resources(raw: unknown, at: string, fail: Fail): ResourceRequirements {
   const m = mapping(raw, at, fail, ["requests", "limits"]);
   const result: ResourceRequirements = {};
   for (const kind of ["requests", "limits"] as const) {
@@ -368,7 +401,7 @@ const DURATION = /^(?:[0-9]+(?:\.[0-9]+)?(?:h|m|s|ms))+$/;
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 
 /** A Go-style duration (`48h`, `1h30m`, `90s`) in milliseconds; must be positive. */
-function duration(raw: unknown, at: string, fail: (path: string, detail: string) => never): number {
+function duration(raw: unknown, at: string, fail: Fail): number {
   if (typeof raw !== "string" || !DURATION.test(raw)) {
     return fail(at, `${show(raw)} must be a duration such as 48h, 1h30m or 90s (units h, m, s, ms)`);
   }
@@ -377,30 +410,6 @@ function duration(raw: unknown, at: string, fail: (path: string, detail: string)
     ms += Number(amount) * (UNIT_MS[unit ?? ""] ?? 0);
   if (!(ms > 0)) fail(at, `${show(raw)} must be longer than zero`);
   return ms;
-}
-
-/** A mapping (absent or null: empty); with `known`, other keys are errors. */
-function mapping(
-  raw: unknown,
-  at: string,
-  fail: (path: string, detail: string) => never,
-  known?: readonly string[],
-): Record<string, unknown> {
-  if (raw === undefined || raw === null) return {};
-  if (!isObject(raw)) return fail(at, `must be a mapping, got ${show(raw)}`);
-  if (known) {
-    for (const key of Object.keys(raw)) {
-      if (!known.includes(key)) {
-        const path = at === "the file" ? key : `${at}.${key}`;
-        fail(path, `is not a known field (known: ${known.join(", ")})`);
-      }
-    }
-  }
-  return raw;
-}
-
-function show(value: unknown): string {
-  return value === undefined ? "(absent)" : JSON.stringify(value);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -73,6 +73,32 @@ describe("podAdmitter", () => {
     expect(r.status?.message).toContain("istio");
   });
 
+  test("outside the watch scope a labelled pod is admitted unchanged, even one it would deny", async () => {
+    const ensured: string[] = [];
+    const asked: string[] = [];
+    const admit = podAdmitter({
+      config: DEFAULT_OPERATOR_CONFIG,
+      nativeSidecars: () => true,
+      ensureBootstrapSecret: async (ns) => {
+        ensured.push(ns);
+      },
+      inScope: async (ns) => {
+        asked.push(ns);
+        return ns !== "shop";
+      },
+    });
+    const bad = labelled({ "sidecar.microgateway.airlock.com/serviceMesh": "linkerd" });
+    for (const pod of [labelled(), bad]) {
+      const r = (await admit(request(pod))).response;
+      expect(r.allowed).toBe(true);
+      expect(r.patch).toBeUndefined();
+    }
+    expect(ensured).toEqual([]);
+    // Unlabelled pods never cost a scope check (in selector mode, a read of the namespace).
+    await admit(request({ metadata: { name: "p" }, spec: { containers: [] } }));
+    expect(asked).toEqual(["shop", "shop"]);
+  });
+
   test("a failing secret write does not block the pod (the operator retries it)", async () => {
     const { admit, ensured } = setup(true);
     const r = (await admit(request(labelled()))).response;

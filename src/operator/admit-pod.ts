@@ -2,7 +2,7 @@ import { errorMessage, isMicrogatewayError } from "../errors.ts";
 import { patchFor } from "../inject/json-patch.ts";
 import { mutate, shouldInject } from "../inject/mutate.ts";
 import type { OperatorConfig } from "../inject/operator-config.ts";
-import type { Pod } from "../inject/pod.ts";
+import { describePod, type Pod } from "../inject/pod.ts";
 import {
   type AdmissionRequest,
   type AdmissionReview,
@@ -17,6 +17,11 @@ export interface PodAdmitterDeps {
   readonly nativeSidecars: () => boolean;
   /** Makes sure the namespace has its bootstrap secret (a side effect: never called on dry runs). */
   readonly ensureBootstrapSecret: (namespace: string) => Promise<unknown>;
+  /**
+   * Whether the namespace is one this operator watches (default: every namespace). Asked only for
+   * labelled pods; a pod outside the scope is admitted unchanged.
+   */
+  readonly inScope?: (namespace: string) => boolean | Promise<boolean>;
   readonly log?: (line: string) => void;
 }
 
@@ -31,7 +36,8 @@ export interface AdmissionCounters {
 /**
  * The admission handler for pod creation: injects the engine (and session agent) into pods with
  * the inject label, as an add-only JSON Patch. An invalid annotation is denied with a message
- * naming it; a pod without the label, or one already injected, is admitted unchanged.
+ * naming it; a pod without the label, one already injected, or one in a namespace outside the watch
+ * scope is admitted unchanged (that namespace belongs to another operator, or to none).
  */
 export function podAdmitter(
   deps: PodAdmitterDeps,
@@ -41,6 +47,13 @@ export function podAdmitter(
     const pod = request.object as Pod;
     if (!shouldInject(pod)) {
       counters.skipped++;
+      return allowed(request.uid);
+    }
+    if (deps.inScope && !(await deps.inScope(request.namespace))) {
+      counters.skipped++;
+      deps.log?.(
+        `webhook: ${describePod(pod, request.namespace)} not injected: namespace ${request.namespace} is outside the watch scope`,
+      );
       return allowed(request.uid);
     }
     let mutated: Pod;

@@ -142,6 +142,32 @@ describe("OperatorCertificates", () => {
     expect(secrets.get(`c/${BOOTSTRAP_SECRET}`)?.data).toBeUndefined();
   });
 
+  test("with a fixed list of watched namespaces, renewal reads those namespaces' secrets and lists nothing", async () => {
+    const { store, secrets } = memoryStore();
+    const listless: SecretStore = {
+      ...store,
+      listByName: () => Promise.reject(new Error("forbidden: cannot list secrets at the cluster scope")),
+    };
+    const c = operatorConfigFrom(
+      {
+        apiVersion: "microgateway.airlock.com/v1alpha1",
+        kind: "OperatorConfig",
+        operatorNamespace: "mgw",
+        certificates: { renewalPeriod: "1h", leafValidity: "3h" },
+        watch: { namespaces: ["a", "b", "empty"] },
+      },
+      "test",
+    );
+    let now = new Date("2026-11-26T00:00:00Z");
+    const certs = new OperatorCertificates({ store: listless, config: c, now: () => now });
+    for (const ns of ["a", "b", "c"]) await certs.ensureBootstrapSecret(ns);
+    const before = secrets.get(`c/${BOOTSTRAP_SECRET}`)?.metadata?.resourceVersion;
+    now = new Date(now.getTime() + 2 * 3600_000);
+    expect(await certs.renewBootstrapSecrets()).toBe(2);
+    expect(secrets.get(`c/${BOOTSTRAP_SECRET}`)?.metadata?.resourceVersion).toBe(before);
+    expect(secrets.has(`empty/${BOOTSTRAP_SECRET}`)).toBe(false);
+  });
+
   test("serving certificates name the webhook Service and the xDS host, plus extra SANs", async () => {
     const { store } = memoryStore();
     const c = operatorConfigFrom(

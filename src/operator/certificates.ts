@@ -134,12 +134,24 @@ export class OperatorCertificates {
     return p;
   }
 
-  /** Renews every bootstrap secret that is due (the periodic job); returns how many were renewed. */
+  /**
+   * Renews every bootstrap secret that is due (the periodic job); returns how many were renewed.
+   * With a fixed list of watched namespaces it reads the secret of each (the operator may hold only
+   * Roles in those namespaces); otherwise one list across the cluster, selected by name.
+   */
   async renewBootstrapSecrets(): Promise<number> {
+    const { store, config } = this.opts;
+    const watch = config.watch;
+    const secrets =
+      watch.mode === "namespaces"
+        ? (await Promise.all(watch.namespaces.map((ns) => store.get(ns, BOOTSTRAP_SECRET)))).filter(
+            (s): s is V1Secret => s !== undefined,
+          )
+        : await store.listByName(BOOTSTRAP_SECRET);
     let renewed = 0;
-    for (const s of await this.opts.store.listByName(BOOTSTRAP_SECRET)) {
+    for (const s of secrets) {
       const ns = s.metadata?.namespace;
-      if (!ns || s.metadata?.labels?.[MANAGED_BY_LABEL] !== this.opts.config.operatorNamespace) continue;
+      if (!ns || s.metadata?.labels?.[MANAGED_BY_LABEL] !== config.operatorNamespace) continue;
       try {
         if ((await this.ensureBootstrapSecret(ns)) === "renewed") renewed++;
       } catch (e) {

@@ -1,5 +1,6 @@
 import {
   AdmissionregistrationV1Api,
+  ApiException,
   CoordinationV1Api,
   CoreV1Api,
   type KubeConfig,
@@ -10,6 +11,7 @@ import { nativeSidecarsFor, parseKubernetesVersion } from "../inject/mutate.ts";
 import type { OperatorConfig } from "../inject/operator-config.ts";
 import { nodeIdOf } from "../model/types.ts";
 import { type KubeSource, startKubeSource } from "../source/kube-source.ts";
+import { describeWatchScope, namespaceInScope } from "../source/watch-scope.ts";
 import { PodConfigEncoder } from "../translate/pod-config-encoder.ts";
 import { newCounters, webhookApp } from "../webhook/app.ts";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.ts";
@@ -34,7 +36,7 @@ export interface OperatorOptions {
   readonly log?: (line: string) => void;
   /** How often pending bootstrap secrets and the webhook caBundle are re-checked (default 10 s). */
   readonly reconcileIntervalMs?: number;
-  /** Leader election timings (defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
+  /** Leader election timings; default `config.leaderElection` (15 s lease, 10 s renew deadline, 2 s retry). */
   readonly leaderElection?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
 }
 
@@ -108,7 +110,22 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     }
   };
   const admissions: AdmissionCounters = { injected: 0, skipped: 0, denied: 0, secretErrors: 0 };
-  const admit = podAdmitter({ config, nativeSidecars: () => native, ensureBootstrapSecret, log }, admissions);
+  // In selector mode a namespace the informers do not (yet) know to match is read: a pod created
+  // right after its namespace got the label must not start unprotected.
+  const inScope = async (namespace: string) =>
+    source?.watchesNamespace(namespace) === true ||
+    namespaceInScope(config.watch, namespace, async (name) => {
+      try {
+        return (await core.readNamespace({ name })).metadata?.labels ?? {};
+      } catch (e) {
+        if (e instanceof ApiException && e.code === 404) return undefined;
+        throw e;
+      }
+    });
+  const admit = podAdmitter(
+    { config, nativeSidecars: () => native, ensureBootstrapSecret, inScope, log },
+    admissions,
+  );
 
   let ready = false;
   const webhookCounters = newCounters();
@@ -206,7 +223,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       api: kubeLeaseApi(kubeConfig.makeApiClient(CoordinationV1Api)),
       namespace: config.operatorNamespace,
       identity: leaderIdentity(),
-      ...opts.leaderElection,
+      ...(opts.leaderElection ?? config.leaderElection),
       log,
       onStartedLeading: () => {
         leading = true;
@@ -228,6 +245,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     source = await startKubeSource({
       kubeConfig,
       operatorNamespace: config.operatorNamespace,
+      scope: config.watch,
       log,
       onSnapshot: (snapshot) => {
         for (const [id, error] of snapshot.invalid) log(`controller: ${id} is invalid: ${error.message}`);
@@ -261,7 +279,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
     ready = true;
     log(
-      `operator: ready (webhook :${webhook.port}, xDS :${xds.port}, health :${health.port}, namespace ${config.operatorNamespace})`,
+      `operator: ready (webhook :${webhook.port}, xDS :${xds.port}, health :${health.port}, namespace ${config.operatorNamespace}, watching ${describeWatchScope(config.watch)})`,
     );
     return {
       webhookPort: webhook.port,

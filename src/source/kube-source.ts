@@ -10,6 +10,7 @@ import { errorMessage, isMicrogatewayError, MicrogatewayError } from "../errors.
 import { buildModel, type Model } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import { API_GROUP, type CustomResource, type PodInfo } from "../model/types.ts";
+import { ALL_NAMESPACES, matchesLabelSelector, type WatchScope } from "./watch-scope.ts";
 
 /** A watched kind: where to list/watch it and how it is called in the model. */
 interface WatchedKind {
@@ -36,6 +37,12 @@ export interface KubeSourceOptions {
   readonly kubeConfig: KubeConfig;
   /** Only pods with `microgateway.airlock.com/managedBy=<operatorNamespace>` are watched. */
   readonly operatorNamespace: string;
+  /**
+   * The namespaces to watch (default all). A list gets informers per namespace, so Roles in those
+   * namespaces suffice; a selector adds a Namespace informer and keeps only objects of matching
+   * namespaces, following label changes.
+   */
+  readonly scope?: WatchScope;
   /** Called with each snapshot; bursts of changes within `debounceMs` are coalesced into one. */
   readonly onSnapshot: (snapshot: KubeSnapshot) => void;
   /** Default 50 ms. */
@@ -48,6 +55,8 @@ export interface KubeSourceOptions {
 export interface KubeSource {
   /** The latest snapshot. */
   current(): KubeSnapshot;
+  /** Whether the namespace is in the scope, as far as the informers know (selector mode lags the API). */
+  watchesNamespace(namespace: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -65,7 +74,8 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
  * The Kubernetes source: informers for the custom resources and for the pods that carry an engine
  * feed the same model the local mode builds from files. Watches are restarted after errors (the
  * client relists by itself after `410 Gone`), and bursts of events are coalesced into one snapshot.
- * Resolves once every informer has listed, so the first snapshot is complete.
+ * Only objects of namespaces in `scope` are in a snapshot. Resolves once every informer has listed, so
+ * the first snapshot is complete.
  */
 export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSource> {
   const { kubeConfig, log } = opts;
@@ -73,24 +83,41 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const version = "v1alpha1";
   const podSelector = `${MANAGED_BY_LABEL}=${opts.operatorNamespace}`;
-  const kinds: WatchedKind[] = [
-    ...CUSTOM_KINDS.map(({ kind, plural }) => ({
-      kind,
-      apiVersion: `${API_GROUP}/${version}`,
-      path: `/apis/${API_GROUP}/${version}/${plural}`,
-      list: () =>
-        custom.listClusterCustomObject({ group: API_GROUP, version, plural }) as Promise<
-          KubernetesListObject<KubernetesObject>
-        >,
-    })),
-    {
-      kind: "Pod",
-      apiVersion: "v1",
-      path: "/api/v1/pods",
-      list: () => core.listPodForAllNamespaces({ labelSelector: podSelector }),
-      labelSelector: podSelector,
-    },
-  ];
+  const scope = opts.scope ?? ALL_NAMESPACES;
+  /** The kinds in one namespace, or cluster-wide (undefined). */
+  const kindsIn = (namespace: string | undefined): WatchedKind[] => {
+    const at = namespace === undefined ? "" : `/namespaces/${namespace}`;
+    return [
+      ...CUSTOM_KINDS.map(({ kind, plural }) => ({
+        kind,
+        apiVersion: `${API_GROUP}/${version}`,
+        path: `/apis/${API_GROUP}/${version}${at}/${plural}`,
+        list: () =>
+          (namespace === undefined
+            ? custom.listClusterCustomObject({ group: API_GROUP, version, plural })
+            : custom.listNamespacedCustomObject({ group: API_GROUP, version, namespace, plural })) as Promise<
+            KubernetesListObject<KubernetesObject>
+          >,
+      })),
+      {
+        kind: "Pod",
+        apiVersion: "v1",
+        path: `/api/v1${at}/pods`,
+        list: () =>
+          namespace === undefined
+            ? core.listPodForAllNamespaces({ labelSelector: podSelector })
+            : core.listNamespacedPod({ namespace, labelSelector: podSelector }),
+        labelSelector: podSelector,
+      },
+    ];
+  };
+  const kinds: WatchedKind[] =
+    scope.mode === "namespaces" ? scope.namespaces.flatMap((ns) => kindsIn(ns)) : kindsIn(undefined);
+  // Selector mode: every Namespace, matched here, so that a label change is one update event.
+  const namespaceKind: WatchedKind | undefined =
+    scope.mode === "selector"
+      ? { kind: "Namespace", apiVersion: "v1", path: "/api/v1/namespaces", list: () => core.listNamespace() }
+      : undefined;
 
   // Parsed objects by `Kind ns/name`, reused while the object's resourceVersion is unchanged.
   const parsed = new Map<
@@ -107,11 +134,15 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     podUids: new Map(),
   };
 
-  const informers = kinds.map((k) => {
+  // `Kind ns/name` of the objects in the previous snapshot: a namespace entering or leaving the scope
+  // changes which objects are visible without an event for any of them.
+  let visible = new Set<string>();
+
+  const watch = (k: WatchedKind) => {
     const informer = makeInformer(kubeConfig, k.path, k.list, k.labelSelector);
     const key = (o: KubernetesObject) => `${k.kind} ${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
     const onChange = (o: KubernetesObject) => {
-      changed.add(key(o));
+      if (k.kind !== "Namespace") changed.add(key(o));
       schedule();
     };
     informer.on("add", onChange);
@@ -133,7 +164,16 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       delay = opts.restartDelayMs ?? 1000;
     });
     return { k, informer, key };
-  });
+  };
+  const informers = kinds.map(watch);
+  const namespaces = namespaceKind && watch(namespaceKind);
+
+  const watchesNamespace = (namespace: string): boolean => {
+    if (scope.mode === "all") return true;
+    if (scope.mode === "namespaces") return scope.namespaces.includes(namespace);
+    const ns = namespaces?.informer.get(namespace);
+    return ns !== undefined && matchesLabelSelector(scope.selector, ns.metadata?.labels ?? {});
+  };
 
   function schedule(): void {
     if (stopped || timer) return;
@@ -145,9 +185,19 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     const objects: (CustomResource | PodInfo)[] = [];
     const invalid = new Map<string, MicrogatewayError>();
     const podUids = new Map<string, string>();
+    const nowVisible = new Set<string>();
+    const inScope = new Map<string, boolean>();
     for (const { k, informer, key } of informers) {
       for (const raw of informer.list()) {
+        const ns = raw.metadata?.namespace ?? "";
+        let watched = inScope.get(ns);
+        if (watched === undefined) {
+          watched = watchesNamespace(ns);
+          inScope.set(ns, watched);
+        }
+        if (!watched) continue;
         const id = key(raw);
+        nowVisible.add(id);
         if (k.kind === "Pod" && raw.metadata?.uid) {
           podUids.set(`${raw.metadata.namespace}/${raw.metadata.name}`, raw.metadata.uid);
         }
@@ -177,6 +227,9 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       log?.(`kube: ${errorMessage(e)}`);
       return;
     }
+    for (const id of nowVisible) if (!visible.has(id)) changed.add(id);
+    for (const id of visible) if (!nowVisible.has(id)) changed.add(id);
+    visible = nowVisible;
     snapshot = { model, changed: new Set(changed), invalid, podUids };
     changed.clear();
     try {
@@ -186,17 +239,19 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     }
   }
 
-  await Promise.all(informers.map(({ informer }) => informer.start()));
+  const all = namespaces ? [...informers, namespaces] : informers;
+  await Promise.all(all.map(({ informer }) => informer.start()));
   if (timer) clearTimeout(timer);
   timer = undefined;
   rebuild();
 
   return {
     current: () => snapshot,
+    watchesNamespace,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await Promise.all(informers.map(({ informer }) => informer.stop()));
+      await Promise.all(all.map(({ informer }) => informer.stop()));
     },
   };
 }
