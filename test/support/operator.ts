@@ -7,9 +7,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { BOOTSTRAP_FILES } from "../../src/bootstrap/engine-bootstrap.ts";
 import { findEnvoy } from "../../src/local/envoy-process.ts";
 import type { KubeCluster } from "./kube-cluster.ts";
 import { freePort, waitFor } from "./net.ts";
+import type { NetworkNamespace } from "./netns.ts";
 
 export const ENGINE_CONTAINER = "airlock-microgateway-engine";
 export const INJECT_LABEL = "sidecar.microgateway.airlock.com/inject";
@@ -19,6 +22,8 @@ export interface RunningOperator {
   readonly lines: string[];
   readonly ports: { webhook: number; xds: number; health: number; metrics: number };
   stop(): Promise<void>;
+  /** SIGKILL, as a node failure or an OOM kill would end it: no lease release, no final writes. */
+  kill(): Promise<void>;
 }
 
 export interface OperatorProcessOptions {
@@ -27,6 +32,10 @@ export interface OperatorProcessOptions {
   readonly configurationName: string;
   /** More OperatorConfig YAML (top-level keys). */
   readonly extraConfig?: string;
+  /** Run as another user, e.g. a path from {@link KubeCluster.kubeconfigFor}. Default: the admin kubeconfig. */
+  readonly kubeconfigPath?: string;
+  /** More environment variables, e.g. POD_NAME (the leader election identity's prefix). */
+  readonly env?: Record<string, string>;
 }
 
 /** Runs `microgateway operator` as its own process, exactly as the container would, and waits for /readyz. */
@@ -51,7 +60,7 @@ ${opts.extraConfig ?? ""}`,
   const proc = Bun.spawn(
     ["bun", join(import.meta.dir, "../../src/cli/main.ts"), "operator", "--config", configPath],
     {
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
+      env: { ...process.env, KUBECONFIG: opts.kubeconfigPath ?? cluster.kubeconfigPath, ...opts.env },
       stdout: "pipe",
       stderr: "pipe",
     },
@@ -77,6 +86,11 @@ ${opts.extraConfig ?? ""}`,
     ports,
     async stop() {
       proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      proc.kill("SIGKILL");
       await proc.exited;
       rmSync(dir, { recursive: true, force: true });
     },
@@ -167,10 +181,23 @@ export interface SecretJson {
 
 /** An engine started from an injected pod. */
 export interface RunningEngine {
+  /** Where its listeners are reached (127.0.0.1, or the address of its network namespace). */
+  readonly address: string;
   readonly args: readonly string[];
   /** Envoy's output so far. */
   log(): string;
   stop(): Promise<void>;
+}
+
+/** Options of {@link startEngineForPod}. */
+export interface EngineOptions {
+  /**
+   * Dial this operator replica instead of the bootstrap's xDS address (a Service would pick one in a
+   * cluster); the server name the engine verifies stays the bootstrap's.
+   */
+  readonly xds?: { readonly address: string; readonly port: number };
+  /** Run in this network namespace (a second engine next to the first, as in another pod). */
+  readonly netns?: NetworkNamespace;
 }
 
 /**
@@ -182,6 +209,7 @@ export async function startEngineForPod(
   cluster: KubeCluster,
   namespace: string,
   podName: string,
+  opts: EngineOptions = {},
 ): Promise<RunningEngine> {
   const pod = await getJson<PodJson>(cluster, ["get", "pod", podName, "-n", namespace]);
   const engine = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find(
@@ -198,14 +226,19 @@ export async function startEngineForPod(
   const dir = mkdtempSync(join(tmpdir(), "mgw-engine-"));
   for (const [file, data] of Object.entries(secret.data))
     writeFileSync(join(dir, file), Buffer.from(data, "base64"));
-  const env: Record<string, string> = { POD_NAME: podName, POD_NAMESPACE: namespace, POD_IP: "127.0.0.1" };
+  if (opts.xds) redirectXds(join(dir, BOOTSTRAP_FILES.bootstrap), opts.xds);
+  const address = opts.netns?.address ?? "127.0.0.1";
+  const env: Record<string, string> = { POD_NAME: podName, POD_NAMESPACE: namespace, POD_IP: address };
   for (const e of engine.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
   const args = (engine.args ?? []).map((a) => a.replace(/\$\(([A-Z_]+)\)/g, (_, v: string) => env[v] ?? ""));
   const script = `mkdir -p /app/config && mount --bind "${dir}" /app/config && mount -t tmpfs tmpfs /dev/shm && exec "$0" "$@"`;
   // --log-path /dev/stdout must be a file or a pipe (as in a container), not a socket.
   const logPath = `${dir}-envoy.log`;
   const proc = Bun.spawn(
-    ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, findEnvoy(), ...args],
+    [
+      ...(opts.netns?.exec ?? []),
+      ...["unshare", "--mount", "--propagation", "private", "sh", "-c", script, findEnvoy(), ...args],
+    ],
     {
       stdout: Bun.file(logPath),
       stderr: Bun.file(logPath),
@@ -221,7 +254,7 @@ export async function startEngineForPod(
   try {
     await waitFor(
       "the engine's /ready on 19001",
-      async () => (await fetch("http://127.0.0.1:19001/ready").catch(() => undefined))?.status === 200,
+      async () => (await fetch(`http://${address}:19001/ready`).catch(() => undefined))?.status === 200,
       30_000,
     );
   } catch (e) {
@@ -229,5 +262,23 @@ export async function startEngineForPod(
     await stop();
     throw new Error(`${String(e)}\nengine args: ${args.join(" ")}\nenvoy output:\n${output}`);
   }
-  return { args, log, stop };
+  return { address, args, log, stop };
+}
+
+/** Points the bootstrap's xDS cluster at another address and port. */
+function redirectXds(path: string, to: { address: string; port: number }): void {
+  interface Cluster {
+    name: string;
+    type?: string;
+    load_assignment: {
+      endpoints: { lb_endpoints: { endpoint: { address: { socket_address: unknown } } }[] }[];
+    };
+  }
+  const bootstrap = parse(readFileSync(path, "utf8")) as { static_resources: { clusters: Cluster[] } };
+  const xds = bootstrap.static_resources.clusters.find((c) => c.name === "xds_cluster");
+  const endpoint = xds?.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint;
+  if (!xds || !endpoint) throw new Error(`${path}: no xds_cluster endpoint`);
+  xds.type = "STATIC";
+  endpoint.address.socket_address = { address: to.address, port_value: to.port };
+  writeFileSync(path, stringify(bootstrap));
 }
