@@ -8,6 +8,7 @@
  *   bun run bench/xds/run.ts --n 100,1000,2000    # several sizes, one after the other
  *   bun run bench/xds/run.ts --smoke              # N = 20, quick, for CI
  *   bun run bench/xds/run.ts --profile            # also write the server's CPU profile (.cpuprofile + .md)
+ *   bun run bench/xds/run.ts --server both        # ours, then go-control-plane (bench/peers/), and the ratios
  *
  * Prints tables and writes bench/results/xds-<date>.json. Exits 1 if any run failed or saw a
  * connect error, stream error, NACK or protocol error.
@@ -16,6 +17,14 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { ThreatHandlingMode } from "../../src/model/types.ts";
+import {
+  compareRuns,
+  formatComparison,
+  type PeerComparisonReport,
+  parseServers,
+  type ServerKind,
+} from "../peers/compare.ts";
+import { launchGoControlPlane } from "../peers/go-control-plane/launch.ts";
 import { BenchChild } from "../support/child-process.ts";
 import { wallMs } from "../support/clock.ts";
 import { busyCoresNow, machineBusySeconds, machineInfo, openFileLimit } from "../support/machine.ts";
@@ -36,6 +45,14 @@ interface Options {
   readonly out: string;
   /** Directory for CPU profiles of the server process (Bun's --cpu-prof), or undefined. */
   readonly profileDir?: string;
+  /** Which xDS servers to measure, one after the other for each N (`--server`). */
+  readonly servers: ServerKind[];
+}
+
+/** How to start the server process of one run; `dir` (if any) is deleted after the run. */
+interface ServerLaunch {
+  readonly argv: readonly string[];
+  readonly dir?: string;
 }
 
 type Server = BenchChild<ServerCommand, ServerEvent>;
@@ -43,32 +60,78 @@ type Clients = BenchChild<ClientsCommand, ClientsEvent>;
 
 async function main(): Promise<number> {
   const opts = options();
-  const report: XdsBenchReport = {
-    benchmark: "xds",
-    date: new Date().toISOString(),
-    command: `bun run bench/xds/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
-    machine: machineInfo(),
-    options: { batch: opts.batch, rounds: opts.rounds, timeoutS: opts.timeoutS },
-    runs: [],
-  };
-  for (const n of opts.engineCounts) {
-    process.stderr.write(`xds bench: ${n} engines...\n`);
-    const busy = await busyCoresNow();
-    if (busy > 0.2) {
-      process.stderr.write(
-        `xds bench: warning: other processes keep ${busy.toFixed(1)} of ${report.machine.cpus} cores busy; they compete with the benchmark and make its numbers worse than the code's\n`,
-      );
-    }
-    const result = await runOnce(n, opts);
-    report.runs.push(result);
-    if (!result.ok) process.stderr.write(`xds bench: ${n} engines failed: ${result.error}\n`);
+  const reports = new Map<ServerKind, XdsBenchReport>();
+  for (const kind of opts.servers) {
+    reports.set(kind, {
+      benchmark: "xds",
+      date: new Date().toISOString(),
+      command: `bun run bench/xds/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+      machine: machineInfo(),
+      options: { batch: opts.batch, rounds: opts.rounds, timeoutS: opts.timeoutS },
+      runs: [],
+    });
   }
-  console.log(formatReport(report));
+  for (const n of opts.engineCounts) {
+    for (const [kind, report] of reports) {
+      const label = kind === "ours" ? "" : ` (${kind})`;
+      process.stderr.write(`xds bench: ${n} engines${label}...\n`);
+      let launch: ServerLaunch;
+      try {
+        launch = await serverLaunch(kind, n, opts);
+      } catch (e) {
+        const error = e instanceof Error ? e.message : String(e);
+        report.runs.push({ engines: n, ok: false, error, changes: [] });
+        process.stderr.write(`xds bench: ${n} engines${label} failed: ${error}\n`);
+        continue;
+      }
+      const busy = await busyCoresNow();
+      if (busy > 0.2) {
+        process.stderr.write(
+          `xds bench: warning: other processes keep ${busy.toFixed(1)} of ${report.machine.cpus} cores busy; they compete with the benchmark and make its numbers worse than the code's\n`,
+        );
+      }
+      const result = await runOnce(n, opts, launch);
+      report.runs.push(result);
+      if (!result.ok) process.stderr.write(`xds bench: ${n} engines${label} failed: ${result.error}\n`);
+    }
+  }
+  const ours = reports.get("ours");
+  const peers = [...reports].filter(([kind]) => kind !== "ours");
+  let written: unknown = ours;
+  if (ours) console.log(formatReport(ours));
+  for (const [kind, report] of peers) {
+    if (ours) console.log("");
+    console.log(`Server: ${kind} (bench/peers/${kind}), same engines and resources\n`);
+    console.log(formatReport(report));
+    if (ours) {
+      const comparison = compareRuns(ours, report);
+      console.log(`\n${formatComparison(comparison, kind)}`);
+      const both: PeerComparisonReport = {
+        benchmark: "xds-peers",
+        peer: kind,
+        ours,
+        peerReport: report,
+        comparison,
+      };
+      written = both;
+    } else {
+      written = report;
+    }
+  }
   mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(opts.out, `${JSON.stringify(written, null, 2)}\n`);
   console.log(`\nresults: ${relative(process.cwd(), opts.out)}`);
   if (opts.profileDir) console.log(`server CPU profiles: ${relative(process.cwd(), opts.profileDir)}`);
-  return report.runs.every((r) => r.ok) ? 0 : 1;
+  return [...reports.values()].every((r) => r.runs.every((run) => run.ok)) ? 0 : 1;
+}
+
+/** The server process of one run: ours, or a peer from bench/peers/ (built and given its resources now). */
+async function serverLaunch(kind: ServerKind, n: number, opts: Options): Promise<ServerLaunch> {
+  if (kind === "go-control-plane") return launchGoControlPlane(n);
+  const profile = opts.profileDir
+    ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=server-${n}`]
+    : [];
+  return { argv: ["bun", ...profile, "bench/xds/server.ts", "--pods", String(n)] };
 }
 
 function options(): Options {
@@ -81,6 +144,7 @@ function options(): Options {
       "timeout-s": { type: "string", default: "120" },
       out: { type: "string" },
       profile: { type: "boolean", default: false },
+      server: { type: "string", default: "ours" },
     },
   });
   const int = (flag: string, v: string) => {
@@ -89,18 +153,22 @@ function options(): Options {
     return n;
   };
   const stamp = new Date().toISOString().slice(0, 19).replaceAll(":", "-");
+  const servers = parseServers(values.server);
+  const kind = servers.length > 1 ? "peers-" : servers[0] === "ours" ? "" : `${servers[0]}-`;
   return {
     engineCounts: values.smoke ? [20] : values.n.split(",").map((v) => int("n", v.trim())),
     batch: int("batch", values.batch),
     rounds: values.smoke ? 2 : int("rounds", values.rounds),
     timeoutS: values.smoke ? 60 : int("timeout-s", values["timeout-s"]),
-    out: values.out ?? join(ROOT, "bench", "results", `xds-${values.smoke ? "smoke-" : ""}${stamp}.json`),
+    out:
+      values.out ?? join(ROOT, "bench", "results", `xds-${kind}${values.smoke ? "smoke-" : ""}${stamp}.json`),
     profileDir: values.profile ? join(ROOT, "bench", "results", "profiles", `xds-${stamp}`) : undefined,
+    servers,
   };
 }
 
 /** One measured run with `n` engines; never throws, a failure is part of the result. */
-async function runOnce(n: number, opts: Options): Promise<XdsRunResult> {
+async function runOnce(n: number, opts: Options, launch: ServerLaunch): Promise<XdsRunResult> {
   const deadline = Date.now() + opts.timeoutS * 1000;
   const changes: ChangeResult[] = [];
   let server: Server | undefined;
@@ -112,15 +180,7 @@ async function runOnce(n: number, opts: Options): Promise<XdsRunResult> {
   const driverCpuAtStart = process.cpuUsage();
   try {
     const openFiles = openFilesFor(n);
-    const profile = opts.profileDir
-      ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=server-${n}`]
-      : [];
-    server = BenchChild.spawn({
-      name: "server",
-      argv: ["bun", ...profile, "bench/xds/server.ts", "--pods", String(n)],
-      openFiles,
-      cwd: ROOT,
-    });
+    server = BenchChild.spawn({ name: "server", argv: launch.argv, openFiles, cwd: ROOT });
     const ready = await server.next("ready", deadline);
     certDir = ready.certDir;
     partial.setupMs = ready.setupMs;
@@ -206,6 +266,7 @@ async function runOnce(n: number, opts: Options): Promise<XdsRunResult> {
     await clients?.stop(5000);
     await server?.stop(5000);
     if (certDir) rmSync(certDir, { recursive: true, force: true });
+    if (launch.dir) rmSync(launch.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,71 @@
+import { describe, expect, test } from "bun:test";
+import type { XdsBenchReport, XdsRunResult } from "../xds/report.ts";
+import { compareRuns, formatComparison, parseServers } from "./compare.ts";
+
+function run(engines: number, coldStartMs: number, p50s: number[]): XdsRunResult {
+  return {
+    engines,
+    ok: true,
+    otherCores: 0.1,
+    coldStartMs,
+    changes: p50s.map((p50, i) => ({
+      round: i + 1,
+      mode: "LogOnly",
+      changedNodes: engines,
+      timings: { modelMs: 0, translateEncodeMs: 0, setNodeMs: 0, totalMs: 0 },
+      latencyMs: { count: engines, min: p50, p50, p90: p50, p99: p50, max: p50, mean: p50 },
+      serverAckedMs: p50,
+      serverCpuS: 1,
+      clientsCpuS: 0,
+      responses: engines,
+      resourcesSent: engines,
+      bytesSent: 0,
+      bytesReceived: 0,
+    })),
+    errors: { connect: 0, stream: 0, nacksSent: 0, nacksReceived: 0, protocolErrors: 0 },
+  };
+}
+
+function report(runs: XdsRunResult[]): XdsBenchReport {
+  return {
+    benchmark: "xds",
+    date: "2026-11-26T00:00:00Z",
+    command: "test",
+    machine: {
+      cpus: 2,
+      cpuModel: "test",
+      memoryGiB: 1,
+      kernel: "test",
+      bun: "test",
+      openFiles: { soft: 1, hard: 1 },
+    },
+    options: { batch: 200, rounds: 3, timeoutS: 60 },
+    runs,
+  };
+}
+
+describe("compareRuns", () => {
+  test("gives peer/ours per metric, with per-change values as the median over the changes", () => {
+    const rows = compareRuns(
+      report([run(10, 1000, [100, 300, 200])]),
+      report([run(10, 3000, [50, 900, 400])]),
+    );
+    const p50 = rows.find((r) => r.metric === "change p50 ms");
+    expect(p50).toMatchObject({ engines: 10, ours: 200, peer: 400, ratio: 2 });
+    expect(rows.find((r) => r.metric === "cold start s")?.ratio).toBe(3);
+    // Counts have no meaningful ratio.
+    expect(rows.find((r) => r.metric === "protocol errors")?.ratio).toBeUndefined();
+    expect(formatComparison(rows, "peer")).toContain("above 1 means ours is better");
+  });
+
+  test("skips engine counts only one side measured", () => {
+    expect(compareRuns(report([run(10, 1, [1])]), report([run(20, 1, [1])]))).toEqual([]);
+  });
+});
+
+describe("parseServers", () => {
+  test("both runs ours first", () => {
+    expect(parseServers("both")).toEqual(["ours", "go-control-plane"]);
+    expect(() => parseServers("istio")).toThrow("--server istio");
+  });
+});
