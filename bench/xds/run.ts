@@ -127,7 +127,7 @@ async function main(): Promise<number> {
 
 /** The server process of one run: ours, or a peer from bench/peers/ (built and given its resources now). */
 async function serverLaunch(kind: ServerKind, n: number, opts: Options): Promise<ServerLaunch> {
-  if (kind === "go-control-plane") return launchGoControlPlane(n);
+  if (kind === "go-control-plane") return launchGoControlPlane(n, opts.profileDir);
   const profile = opts.profileDir
     ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=server-${n}`]
     : [];

@@ -3,7 +3,7 @@
  * when nothing changed) and exports the fleet it serves (export-fleet.ts) into a fresh temporary
  * folder, which the program deletes when it exits.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -39,9 +39,10 @@ export interface PeerLaunch {
 
 /**
  * Builds the peer and exports the fleet of `pods` pods in a separate Bun process, so none of it
- * runs inside a measured run (call it before the run's CPU and load accounting starts).
+ * runs inside a measured run (call it before the run's CPU and load accounting starts). With
+ * `profileDir`, the peer writes `server-<pods>-go-control-plane.{cpu,heap}.pprof` there.
  */
-export async function launchGoControlPlane(pods: number): Promise<PeerLaunch> {
+export async function launchGoControlPlane(pods: number, profileDir?: string): Promise<PeerLaunch> {
   const binary = buildGoControlPlane();
   const dir = mkdtempSync(join(tmpdir(), "microgateway-bench-peer-"));
   const exporter = Bun.spawn(
@@ -54,5 +55,10 @@ export async function launchGoControlPlane(pods: number): Promise<PeerLaunch> {
     throw new Error(`export-fleet.ts --pods ${pods} failed (exit ${code}): ${stderr.trim()}`);
   }
   process.stderr.write(`xds bench: ${stderr.trim()}\n`);
-  return { argv: [binary, "--resources", dir], dir };
+  const profile: string[] = [];
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    profile.push("--profile", join(profileDir, `server-${pods}-go-control-plane`));
+  }
+  return { argv: [binary, "--resources", dir, ...profile], dir };
 }

@@ -43,17 +43,22 @@ const (
 
 func main() {
 	dir := flag.String("resources", "", "directory written by bench/peers/export-fleet.ts")
+	profile := flag.String("profile", "", "write PATH.cpu.pprof (whole run) and PATH.heap.pprof (at each full-GC stats)")
 	flag.Parse()
 	if *dir == "" {
 		fail(errors.New("--resources <dir> is required"))
 	}
-	if err := run(*dir); err != nil {
+	prof := &profiler{prefix: *profile}
+	if err := run(*dir, prof); err != nil {
 		os.RemoveAll(*dir)
 		fail(err)
 	}
 }
 
-func run(dir string) error {
+func run(dir string, prof *profiler) error {
+	if err := prof.start(); err != nil {
+		return err
+	}
 	start := wallMs()
 	f, err := loadFleet(dir)
 	if err != nil {
@@ -104,6 +109,7 @@ func run(dir string) error {
 	exit := func() {
 		once.Do(func() {
 			grpcServer.Stop()
+			prof.stop()
 			os.RemoveAll(dir)
 			os.Exit(0)
 		})
@@ -156,6 +162,9 @@ func run(dir string) error {
 		case "stats":
 			cpu := processCPU()
 			mem := memoryNow(c.GC)
+			if c.GC {
+				prof.heap()
+			}
 			emit(map[string]any{
 				"event":             "stats",
 				"at":                wallMs(),
