@@ -192,7 +192,7 @@ describe("two operator replicas", () => {
     const takeover = performance.now() - killedAt;
     await waitFor("the caBundle to be restored", async () => (await caBundle()) === goodBundle, 10_000, 20);
     const restored = performance.now() - killedAt;
-    const renewedLine = (l: string) => /and [1-9][0-9]* bootstrap secret/.test(l);
+    const renewedLine = (l: string) => /renewed [1-9][0-9]* bootstrap secret/.test(l);
     await waitFor(
       "replica B to renew the bootstrap secret",
       () => replicaB.lines.slice(linesBefore).some(renewedLine),

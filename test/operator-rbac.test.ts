@@ -185,7 +185,7 @@ async function expectMainFlow(operator: RunningOperator, namespace: string): Pro
   expect(wait.code).toBe(0);
   await waitFor(
     "the leader to renew a bootstrap secret",
-    () => operator.lines.some((l) => /and [1-9][0-9]* bootstrap secret/.test(l)),
+    () => operator.lines.some((l) => /renewed [1-9][0-9]* bootstrap secret/.test(l)),
     15_000,
   ).catch(fail);
   return engine;

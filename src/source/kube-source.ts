@@ -119,11 +119,23 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       ? { kind: "Namespace", apiVersion: "v1", path: "/api/v1/namespaces", list: () => core.listNamespace() }
       : undefined;
 
-  // Parsed objects by `Kind ns/name`, reused while the object's resourceVersion is unchanged.
+  // Parsed objects by `Kind ns/name`, reused while the object's version is unchanged. For custom
+  // resources the version is metadata.generation, which status writes do not bump, so our own status
+  // updates never cause a re-translation. `lastGood` keeps an object's last valid parse: an invalid
+  // edit is reported, and the model keeps the previous version (the last good configuration serves).
   const parsed = new Map<
     string,
-    { rv: string; value: CustomResource | PodInfo | undefined; error?: MicrogatewayError }
+    {
+      version: string;
+      value: CustomResource | PodInfo | undefined;
+      error?: MicrogatewayError;
+      lastGood?: CustomResource | PodInfo;
+    }
   >();
+  const versionOf = (kind: string, o: KubernetesObject): string =>
+    kind === "Pod" || kind === "Namespace"
+      ? (o.metadata?.resourceVersion ?? "")
+      : `generation:${o.metadata?.generation ?? o.metadata?.resourceVersion ?? ""}`;
   const changed = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -146,7 +158,11 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       schedule();
     };
     informer.on("add", onChange);
-    informer.on("update", onChange);
+    informer.on("update", (o) => {
+      // A status-only update of a custom resource (ours, usually) changes nothing we translate.
+      if (parsed.get(key(o))?.version === versionOf(k.kind, o)) return;
+      onChange(o);
+    });
     informer.on("delete", (o) => {
       parsed.delete(key(o));
       onChange(o);
@@ -201,22 +217,25 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
         if (k.kind === "Pod" && raw.metadata?.uid) {
           podUids.set(`${raw.metadata.namespace}/${raw.metadata.name}`, raw.metadata.uid);
         }
-        const rv = raw.metadata?.resourceVersion ?? "";
+        const version = versionOf(k.kind, raw);
         let entry = parsed.get(id);
-        if (!entry || entry.rv !== rv) {
+        if (!entry || entry.version !== version) {
+          const lastGood = entry?.value ?? entry?.lastGood;
           try {
             // List items carry no apiVersion/kind; the parser needs them.
-            entry = { rv, value: parseResource({ ...raw, apiVersion: k.apiVersion, kind: k.kind }, id) };
+            entry = { version, value: parseResource({ ...raw, apiVersion: k.apiVersion, kind: k.kind }, id) };
           } catch (e) {
             const error = isMicrogatewayError(e)
               ? e
               : new MicrogatewayError("InvalidResource", `${id}: ${errorMessage(e)}`);
-            entry = { rv, value: undefined, error };
+            entry = { version, value: undefined, error, lastGood };
           }
           parsed.set(id, entry);
         }
-        if (entry.error) invalid.set(id, entry.error);
-        else if (entry.value) objects.push(entry.value);
+        if (entry.error) {
+          invalid.set(id, entry.error);
+          if (entry.lastGood) objects.push(entry.lastGood);
+        } else if (entry.value) objects.push(entry.value);
       }
     }
     let model: Model;
