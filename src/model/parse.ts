@@ -12,6 +12,24 @@ import { MAX_NAME_LENGTH as MAX_NAME } from "../api/common.ts";
 import { MAX_APPLICATIONS, MAX_ROUTES } from "../api/sidecar-gateway.ts";
 import { MicrogatewayError } from "../errors.ts";
 import {
+  type At,
+  asEnum,
+  asInt,
+  asList,
+  asRecord,
+  asString,
+  asStringMap,
+  child,
+  fail,
+  isRecord,
+  optionalRecord,
+  optionalRef,
+  present,
+  required,
+  show,
+} from "./fields.ts";
+import { parseCustomRules } from "./parse-custom-rules.ts";
+import {
   API_VERSION,
   type Application,
   type ContentSecurity,
@@ -20,7 +38,6 @@ import {
   DENY_RULE_LEVELS,
   type DenyRules,
   type DenyRulesSpec,
-  type LocalRef,
   type ObjectMeta,
   type PodInfo,
   type Route,
@@ -168,8 +185,8 @@ function parseContentSecuritySpec(at: At, raw: unknown): ContentSecuritySpec {
 }
 
 function parseDenyRulesSpec(at: At, raw: unknown): DenyRulesSpec {
-  // Accepted but not modelled yet (dropped): request.builtIn.overrides, request.builtIn.exceptions,
-  // request.custom. Until they are, a DenyRules object protects with its level and mode only.
+  // Accepted but not modelled yet (dropped): request.builtIn.overrides, request.builtIn.exceptions.
+  // Until they are, the built-in rules apply with the object's level and mode only.
   const spec = optionalRecord(at, raw);
   const requestAt = child(at, "request");
   const request = optionalRecord(requestAt, spec.request);
@@ -185,7 +202,14 @@ function parseDenyRulesSpec(at: At, raw: unknown): DenyRulesSpec {
     present(settings.threatHandlingMode) === undefined
       ? "Block"
       : asEnum(child(settingsAt, "threatHandlingMode"), settings.threatHandlingMode, THREAT_HANDLING_MODES);
-  return { request: { builtIn: { settings: { level, threatHandlingMode } } } };
+  const custom = parseCustomRules(child(requestAt, "custom"), request.custom);
+  return {
+    request: {
+      builtIn: { settings: { level, threatHandlingMode } },
+      // No rules and no `custom` mean the same; leaving it out keeps such specs equal to the defaults.
+      ...(custom.rules.length === 0 ? {} : { custom }),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,101 +285,4 @@ function freeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field readers: each either returns the typed value or throws naming subject, path and expectation.
-
-/** The object being validated (`DenyRules shop/strict`) and the JSON path of the current field. */
-interface At {
-  readonly subject: string;
-  readonly path: string;
-}
-
-function child(at: At, key: string | number): At {
-  const path = typeof key === "number" ? `${at.path}[${key}]` : at.path === "" ? key : `${at.path}.${key}`;
-  return { subject: at.subject, path };
-}
-
-function fail(at: At, detail: string): never {
-  throw new MicrogatewayError("InvalidResource", `${at.subject}: ${at.path} ${detail}`);
-}
-
-/** Kubernetes drops explicit nulls of non-nullable fields before defaulting; so do we. */
-function present(value: unknown): unknown {
-  return value === null ? undefined : value;
-}
-
-function required(at: At, value: unknown): unknown {
-  if (present(value) === undefined) fail(at, "is required");
-  return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asRecord(at: At, value: unknown): Record<string, unknown> {
-  if (!isRecord(value)) fail(at, `${show(value)} must be an object`);
-  return value;
-}
-
-function optionalRecord(at: At, value: unknown): Record<string, unknown> {
-  return present(value) === undefined ? {} : asRecord(at, value);
-}
-
-function asString(at: At, value: unknown): string {
-  if (typeof value !== "string") fail(at, `${show(value)} must be a string`);
-  return value;
-}
-
-function asInt(at: At, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(at, `${show(value)} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function asEnum<T extends string>(at: At, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) fail(at, `${show(value)} must be one of ${allowed.join(", ")}`);
-  return value as T;
-}
-
-function asList(at: At, value: unknown, min: number, max: number): unknown[] {
-  if (!Array.isArray(value)) fail(at, `${show(value)} must be a list`);
-  if (value.length < min || value.length > max) {
-    fail(at, `has ${value.length} items, must have ${min === 0 ? "at most" : `${min} to`} ${max}`);
-  }
-  return value;
-}
-
-function asStringMap(at: At, value: unknown): Record<string, string> {
-  const map = asRecord(at, value);
-  for (const [key, v] of Object.entries(map)) {
-    if (typeof v !== "string") fail(child(at, key), `${show(v)} must be a string`);
-  }
-  return { ...(map as Record<string, string>) };
-}
-
-function optionalRef<K extends string>(
-  at: At,
-  parent: Record<string, unknown>,
-  key: K,
-): { [P in K]?: LocalRef } {
-  const raw = present(parent[key]);
-  if (raw === undefined) return {};
-  const refAt = child(at, key);
-  const ref = asRecord(refAt, raw);
-  const nameAt = child(refAt, "name");
-  const name = asString(nameAt, required(nameAt, ref.name));
-  if (name === "" || name.length > MAX_NAME)
-    fail(nameAt, `${show(name)} must have 1 to ${MAX_NAME} characters`);
-  return { [key]: { name } } as { [P in K]?: LocalRef };
-}
-
-/** A short rendering of a bad value for an error message. */
-function show(value: unknown): string {
-  if (value === undefined) return "(missing)";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

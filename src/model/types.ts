@@ -8,14 +8,30 @@
  * parser (src/model/parse.ts) for files, so optional fields here are truly optional in the API too.
  */
 
+import type { HTTP_METHODS, ThreatHandlingMode } from "../api/common.ts";
 import type { contentSecuritySpecSchema } from "../api/content-security.ts";
 import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
 import type { Stored } from "../api/schema.ts";
 import type { applicationSchema, routeSchema, sidecarGatewaySpecSchema } from "../api/sidecar-gateway.ts";
 
-export { type LocalRef, THREAT_HANDLING_MODES, type ThreatHandlingMode } from "../api/common.ts";
+export {
+  HTTP_METHODS,
+  type LocalRef,
+  MAX_MATCHER_LENGTH,
+  THREAT_HANDLING_MODES,
+  type ThreatHandlingMode,
+} from "../api/common.ts";
 export { API_GROUP, API_VERSION } from "../api/crd.ts";
-export { DENY_RULE_LEVELS, type DenyRuleLevel, RULE_FAMILIES, type RuleFamily } from "../api/deny-rules.ts";
+export {
+  DENY_RULE_LEVELS,
+  type DenyRuleLevel,
+  RULE_FAMILIES,
+  RULE_KEY_PATTERN,
+  type RuleFamily,
+} from "../api/deny-rules.ts";
+
+/** An HTTP method as the API spells it. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** Identity of a namespaced object. */
 export interface ObjectMeta {
@@ -99,9 +115,48 @@ export interface DenyRules {
   readonly spec: DenyRulesSpec;
 }
 
-/** Not modelled yet: request.builtIn.overrides, request.builtIn.exceptions, request.custom. */
+/** Not modelled yet: request.builtIn.overrides, request.builtIn.exceptions. */
 export interface DenyRulesSpec {
-  readonly request: { readonly builtIn: Pick<ApiBuiltIn, "settings"> };
+  readonly request: {
+    readonly builtIn: Pick<ApiBuiltIn, "settings">;
+    /** Absent when the object has none; an empty list means the same. */
+    readonly custom?: { readonly rules: readonly CustomRule[] };
+  };
+}
+
+/**
+ * A StringMatcher after parse: the API's one-of (`exact`, `prefix`, `suffix`, `contains`, `regex`)
+ * as a tagged value, so a translator switches on `kind` instead of probing five optional fields.
+ * A `regex` has been compiled by RE2.
+ */
+export interface StringMatch {
+  readonly kind: "exact" | "prefix" | "suffix" | "contains" | "regex";
+  readonly value: string;
+  readonly ignoreCase: boolean;
+}
+
+/**
+ * A custom deny rule, narrowed to what Envoy's RBAC filter can enforce. blockData kinds pathSegment,
+ * json and graphQL, parameters from a form body (source Post or Any), header names other than
+ * `exact`, and request conditions other than method and path are rejected by parse.
+ */
+export interface CustomRule {
+  readonly ruleKey: string;
+  readonly threatHandlingMode: ThreatHandlingMode;
+  readonly blockData: CustomRuleData;
+  readonly requestConditions?: CustomRuleConditions;
+}
+
+/** What a custom rule blocks on: the path, a header or a query parameter (value absent: any value). */
+export type CustomRuleData =
+  | { readonly kind: "path"; readonly path: StringMatch }
+  | { readonly kind: "header"; readonly name: string; readonly value?: StringMatch }
+  | { readonly kind: "parameter"; readonly name: StringMatch; readonly value?: StringMatch };
+
+/** The request conditions a custom rule supports; every one that is set must match. */
+export interface CustomRuleConditions {
+  readonly method?: readonly HttpMethod[];
+  readonly path?: StringMatch;
 }
 
 /** What applies when a secured route has no ContentSecurity or no DenyRules: the spec's defaults. */

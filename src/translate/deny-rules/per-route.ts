@@ -14,38 +14,53 @@ import {
 } from "../../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { StringMatcherSchema } from "../../../gen/envoy/type/matcher/v3/string_pb.js";
 import { MicrogatewayError } from "../../errors.ts";
-import type { DenyRulesSpec } from "../../model/types.ts";
+import type { DenyRulesSpec, ThreatHandlingMode } from "../../model/types.ts";
 import { type BuiltInRule, locationRegex, policyName, type RuleLocation } from "./built-in-rule.ts";
 import { rulesAtLevel } from "./catalog.ts";
+import { customRulePolicies } from "./custom-rules.ts";
 
 /**
  * The RBAC filter's per-route configuration that enforces (Block) or only reports (LogOnly) the
- * built-in deny rules of `spec`. Level Unfiltered yields an RBAC without rules, which lets every
- * request through. A blocked request gets RBAC's 403 with `response_code_details`
- * `rbac_access_denied_matched_policy[<KEY>/<location>]`; the listener maps the status.
+ * built-in deny rules of `spec` and its custom rules. Policies of mode Block go to `rules`, those of
+ * mode LogOnly to `shadow_rules`; one spec can fill both, since a custom rule has its own mode.
+ * Level Unfiltered without custom rules yields an RBAC without rules, which lets every request
+ * through. A blocked request gets RBAC's 403 with `response_code_details`
+ * `rbac_access_denied_matched_policy[<KEY>/<location>]` (`<ruleKey>/custom` for a custom rule);
+ * the listener maps the status.
  *
  * @example denyRulesPerRoute(DEFAULT_DENY_RULES_SPEC).rbac?.rules?.policies["SQL_UNION_SELECT/query"]
  */
 export function denyRulesPerRoute(spec: DenyRulesSpec): RBACPerRoute {
   const { level, threatHandlingMode } = spec.request.builtIn.settings;
-  const rules = rulesAtLevel(level);
-  if (rules.length === 0) {
-    return create(RBACPerRouteSchema, { rbac: create(RBACSchema) });
+  if (threatHandlingMode !== "Block" && threatHandlingMode !== "LogOnly") {
+    throw new MicrogatewayError(
+      "Internal",
+      `deny rules: threatHandlingMode "${String(threatHandlingMode satisfies never)}" is not one of Block, LogOnly`,
+    );
   }
-  const denyList = create(RbacRulesSchema, { action: RBAC_Action.DENY, policies: policiesFor(rules) });
-  switch (threatHandlingMode) {
-    case "Block":
-      return create(RBACPerRouteSchema, { rbac: create(RBACSchema, { rules: denyList }) });
-    case "LogOnly":
-      // Shadow rules are evaluated and counted (`rbac.shadow_denied`, dynamic metadata
-      // `shadow_effective_policy_id`) but never enforced.
-      return create(RBACPerRouteSchema, { rbac: create(RBACSchema, { shadowRules: denyList }) });
-    default:
-      throw new MicrogatewayError(
-        "Internal",
-        `deny rules: threatHandlingMode "${String(threatHandlingMode satisfies never)}" is not one of Block, LogOnly`,
-      );
-  }
+  const builtIn = policiesFor(rulesAtLevel(level));
+  const custom = spec.request.custom?.rules ?? [];
+  const byMode: Record<ThreatHandlingMode, Record<string, Policy>> = {
+    Block: { ...(threatHandlingMode === "Block" ? builtIn : {}), ...customRulePolicies(custom, "Block") },
+    LogOnly: {
+      ...(threatHandlingMode === "LogOnly" ? builtIn : {}),
+      ...customRulePolicies(custom, "LogOnly"),
+    },
+  };
+  const denyList = (policies: Record<string, Policy>) =>
+    Object.keys(policies).length === 0
+      ? undefined
+      : create(RbacRulesSchema, { action: RBAC_Action.DENY, policies });
+  const rules = denyList(byMode.Block);
+  // Shadow rules are evaluated and counted (`rbac.shadow_denied`, dynamic metadata
+  // `shadow_effective_policy_id`) but never enforced.
+  const shadowRules = denyList(byMode.LogOnly);
+  return create(RBACPerRouteSchema, {
+    rbac: create(RBACSchema, {
+      ...(rules === undefined ? {} : { rules }),
+      ...(shadowRules === undefined ? {} : { shadowRules }),
+    }),
+  });
 }
 
 function policiesFor(rules: readonly BuiltInRule[]): Record<string, Policy> {

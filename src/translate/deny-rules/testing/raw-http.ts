@@ -8,13 +8,26 @@ export interface RawResponse {
 
 /**
  * Sends `GET <target> HTTP/1.1` with the target byte for byte. `fetch` would re-encode it (a
- * WHATWG URL turns `'` in a query into `%27`), and the rules must see both spellings.
+ * WHATWG URL turns `'` in a query into `%27`), and the rules must see both spellings. `extra`
+ * replaces the method and adds headers (custom rules match on them).
  */
-export function rawGet(port: number, host: string, target: string): Promise<RawResponse> {
+export function rawGet(
+  port: number,
+  host: string,
+  target: string,
+  extra: { readonly method?: string; readonly headers?: Readonly<Record<string, string>> } = {},
+): Promise<RawResponse> {
+  const method = extra.method ?? "GET";
+  const headers = Object.entries(extra.headers ?? {})
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1", () => {
       // write, not end: Envoy closes a half-closed downstream connection without answering.
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, "latin1");
+      socket.write(
+        `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${headers}Connection: close\r\n\r\n`,
+        "latin1",
+      );
     });
     let received = "";
     let done = false;
@@ -32,10 +45,10 @@ export function rawGet(port: number, host: string, target: string): Promise<RawR
         resolve({ status, body });
       } else if (final) {
         done = true;
-        reject(new Error(`incomplete response to GET ${target}: ${received.slice(0, 200)}`));
+        reject(new Error(`incomplete response to ${method} ${target}: ${received.slice(0, 200)}`));
       }
     };
-    socket.setTimeout(5_000, () => socket.destroy(new Error(`timeout: GET ${target}`)));
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`timeout: ${method} ${target}`)));
     socket.on("data", (chunk: Buffer) => {
       received += chunk.toString("latin1");
       finish(false);
