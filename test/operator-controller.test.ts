@@ -56,6 +56,12 @@ spec: { request: { builtIn: { settings: { level: Standard, threatHandlingMode: $
 `;
 }
 
+interface EventJson {
+  involvedObject: { kind: string; name: string };
+  reason: string;
+  message: string;
+}
+
 interface EnvoyConfigurationJson {
   status?: {
     status?: string;
@@ -227,6 +233,61 @@ describe("controller: custom resources configure the engines of the selected pod
       10_000,
     );
   }, 30_000);
+
+  test("a custom rule blocks; a broken regex in it is reported and the engine keeps the last good rules", async () => {
+    const withCustomRule = (matcher: string) =>
+      resources().replace(
+        "spec: { request: { builtIn: { settings: { level: Standard, threatHandlingMode: Block } } } }",
+        `spec:
+  request:
+    builtIn: { settings: { level: Standard, threatHandlingMode: Block } }
+    custom: { rules: [{ ruleKey: BLOCK_ADMIN, blockData: { path: { matcher: ${matcher} } } }] }`,
+      );
+    await cluster.apply(withCustomRule("{ prefix: /admin }"));
+    await waitFor(
+      "BLOCK_ADMIN at the engine",
+      async () => (await statusOf(`${ENGINE_URL}/admin`)) === 400,
+      10_000,
+    );
+    expect(await statusOf(`${ENGINE_URL}/public`)).toBe(200);
+
+    // The CRD admits any string as a regex; RE2 refuses a lookahead, so the operator must.
+    const broken = await cluster.kubectl(["apply", "-f", "-"], {
+      stdin: withCustomRule('{ regex: "/admin(?!/ok)" }'),
+    });
+    expect(broken.code).toBe(0);
+    const field = "spec.request.custom.rules[0].blockData.path.matcher.regex";
+    await waitFor(
+      "an InvalidConfiguration Event on DenyRules web naming the field",
+      async () => {
+        const events = await getJson<{ items: EventJson[] }>(cluster, ["get", "events", "-n", NS]);
+        return events.items.some(
+          (e) =>
+            e.involvedObject.kind === "DenyRules" &&
+            e.involvedObject.name === "web" &&
+            e.reason === "InvalidConfiguration" &&
+            e.message.includes(`DenyRules ${NS}/web: ${field} "/admin(?!/ok)" is not a valid RE2 regex`),
+        );
+      },
+      15_000,
+    ).catch((e) => {
+      throw new Error(`${String(e)}\noperator:\n${operator.lines.slice(-30).join("\n")}`);
+    });
+    await waitFor(
+      "SidecarGateway web status Error",
+      async () =>
+        (await getJson<{ status?: { status?: string } }>(cluster, ["get", "sidecargateway", "web", "-n", NS]))
+          .status?.status === "Error",
+      15_000,
+    );
+    // The last good version (prefix /admin) stays in force at the engine.
+    expect(await statusOf(`${ENGINE_URL}/admin`)).toBe(400);
+    expect(await statusOf(ENGINE_URL + SQLI)).toBe(400);
+    expect(await statusOf(`${ENGINE_URL}/public`)).toBe(200);
+
+    await cluster.apply(resources());
+    await waitFor("BLOCK_ADMIN gone", async () => (await statusOf(`${ENGINE_URL}/admin`)) === 200, 10_000);
+  }, 60_000);
 
   test("deleting the SidecarGateway makes the engine forward nothing", async () => {
     await cluster.kubectl(["delete", "sidecargateway", "web", "-n", NS]);
