@@ -4,9 +4,10 @@
  * escapes and the same error text. A JavaScript RegExp or a port would accept or reject other things.
  *
  * Not checked here: the compiled program size (Envoy's runtime `re2.max_program_size.error_level`).
- * re2-wasm does not expose RE2::ProgramSize, and the port `re2js` computes a different number (it
- * compiles runes, not UTF-8 bytes: `\p{L}+` is 4 there and 1201 in RE2), so neither is a sound
- * bound; an oversized regex is still refused by the engine, which then keeps its last good config.
+ * re2-wasm does not expose RE2::ProgramSize, and the number depends on the RE2 build (`\p{L}+`: 4
+ * in the port re2js, 1201 in Python's google-re2, and Envoy 1.40 accepts `\p{L}{10}` under 100), so
+ * no library here gives Envoy's number; an oversized regex is refused by the engine, which then
+ * keeps its last good configuration (docs/deny-rules.md, "Custom rules").
  */
 
 import * as re2Wasm from "re2-wasm/build/wasm/re2.js";

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { re2SyntaxError } from "../../model/re2.ts";
 import type { CustomRule, DenyRulesSpec, StringMatch } from "../../model/types.ts";
 import { RE2_MAX_PROGRAM_SIZE } from "./catalog.ts";
 import { type DenyRulesHost, denyRulesTestBootstrap, STAT_PREFIX } from "./testing/envoy-config.ts";
@@ -82,6 +83,30 @@ describe("custom rules on a real Envoy", () => {
     const result = await validateEnvoyConfig(path);
     expect(result.output).not.toContain("error initializing configuration");
     expect(result.exitCode).toBe(0);
+  });
+
+  test("a regex RE2 accepts but whose program is too large is refused by Envoy, not by the model (yet)", async () => {
+    const regex = "/[a-z]{600}[0-9]{600}";
+    expect(re2SyntaxError(regex)).toBeUndefined();
+    const big: CustomRule = {
+      ruleKey: "BIG",
+      threatHandlingMode: "Block",
+      blockData: { kind: "path", path: m("regex", regex) },
+    };
+    const path = join(workDir, "too-large.json");
+    // 1000 is the engine bootstrap's default re2.max_program_size.error_level.
+    await Bun.write(
+      path,
+      JSON.stringify(
+        denyRulesTestBootstrap(
+          [{ host: HOST, spec: { ...spec, request: { ...spec.request, custom: { rules: [big] } } } }],
+          1000,
+        ),
+      ),
+    );
+    const result = await validateEnvoyConfig(path);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain("RE2 program size of 1205 > max program size of 1000");
   });
 
   test("path prefix: /admin is denied by BLOCK_ADMIN/custom, /public passes", async () => {
