@@ -109,3 +109,9 @@ test("an invalid edit is reported and the model keeps the last good version", as
     () => level() === "Basic" && !source.current().invalid.has("DenyRules shop/strict"),
   );
 }, 30_000);
+
+test("the watches survive a kube-apiserver crash and restart", async () => {
+  await cluster.restartApiServer();
+  await cluster.apply(denyRules("Strict"));
+  await waitFor("an edit made after the restart", () => level() === "Strict", 40_000);
+}, 60_000);

@@ -63,6 +63,7 @@ interface EventJson {
 }
 
 interface EnvoyConfigurationJson {
+  spec?: { envoyResources?: Record<string, string[]> };
   status?: {
     status?: string;
     xds?: {
@@ -138,6 +139,10 @@ describe("controller: custom resources configure the engines of the selected pod
     const listener = ec.status?.xds?.resourceTypes?.["type.googleapis.com/envoy.config.listener.v3.Listener"];
     expect(listener?.status).toBe("Accepted");
     expect(listener?.resources?.ingress?.version).toBeString();
+    // The spec names the desired resources.
+    expect(ec.spec?.envoyResources?.["type.googleapis.com/envoy.config.listener.v3.Listener"]).toEqual([
+      "ingress",
+    ]);
     const wait = await cluster.kubectl([
       "wait",
       "-n",

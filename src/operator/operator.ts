@@ -17,6 +17,7 @@ import { newCounters, webhookApp } from "../webhook/app.ts";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.ts";
 import { ConfigCache } from "../xds/config-cache.ts";
 import { EngineStatusStore } from "../xds/engine-status.ts";
+import { TypeUrl } from "../xds/resource-types.ts";
 import { startXdsServer, type XdsServer } from "../xds/server.ts";
 import { type AdmissionCounters, podAdmitter } from "./admit-pod.ts";
 import { OperatorCertificates } from "./certificates.ts";
@@ -148,6 +149,14 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     status,
     controller,
     podUid: (podKey) => source?.current().podUids.get(podKey),
+    desiredResources: (nodeId) => {
+      const out: Record<string, string[]> = {};
+      for (const typeUrl of [TypeUrl.Cluster, TypeUrl.Listener]) {
+        const names = [...cache.resources(nodeId, typeUrl).keys()].sort();
+        if (names.length > 0) out[typeUrl] = names;
+      }
+      return out;
+    },
     log,
   });
 

@@ -99,6 +99,8 @@ export interface StatusWriterOptions {
   readonly controller: EngineController;
   /** Pod uid by `namespace/name` (for ownerReferences, so status objects die with their pod). */
   readonly podUid: (podKey: string) => string | undefined;
+  /** The names of a node's desired resources by type URL (the EnvoyConfiguration spec summary). */
+  readonly desiredResources?: (nodeId: string) => Record<string, string[]>;
   /** How often pending writes are flushed (default 200 ms): changes in between are coalesced. */
   readonly flushIntervalMs?: number;
   /** Writes in flight at once (default 8). */
@@ -193,9 +195,10 @@ export class StatusWriter {
       this.opts.controller.state(podKey)?.error,
     );
     if (!report) return;
-    const fingerprint = JSON.stringify([report.condition, report.summary, report.resourceTypes]);
+    const desired = this.opts.desiredResources?.(`${name}.${namespace}`) ?? {};
+    const fingerprint = JSON.stringify([report.condition, report.summary, report.resourceTypes, desired]);
     if (this.written.get(podKey) !== fingerprint) {
-      await this.writeEnvoyConfiguration(namespace, name, uid, report);
+      await this.writeEnvoyConfiguration(namespace, name, uid, report, desired);
       await this.writeCondition(namespace, name, report);
       this.written.set(podKey, fingerprint);
       this.counters.writes++;
@@ -211,8 +214,11 @@ export class StatusWriter {
     name: string,
     uid: string,
     report: EngineReport,
+    desired: Record<string, string[]>,
   ): Promise<void> {
     const base = { group: GROUP, version: VERSION, namespace, plural: "envoyconfigurations" };
+    // The spec names the desired resources (envoyResourcesRaw stays empty: see docs/decisions.md).
+    const spec = { envoyResources: desired };
     const status = {
       status: report.summary,
       conditions: [
@@ -240,11 +246,15 @@ export class StatusWriter {
               { apiVersion: "v1", kind: "Pod", name, uid, blockOwnerDeletion: false, controller: true },
             ],
           },
-          spec: {},
+          spec,
         },
       });
     } catch (e) {
       if (!(e instanceof ApiException && e.code === 409)) throw e;
+      await this.custom.patchNamespacedCustomObject(
+        { ...base, name, body: { spec } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
     }
     await this.custom.patchNamespacedCustomObjectStatus(
       { ...base, name, body: { status } },

@@ -83,6 +83,8 @@ export interface KubeCluster {
   apply(yaml: string): Promise<string>;
   /** Writes a kubeconfig for a user with the given groups (client certificate) and returns its path. */
   kubeconfigFor(user: KubeUser): Promise<string>;
+  /** Kills the kube-apiserver as a crash would and starts it again on the same port (etcd keeps the data). */
+  restartApiServer(): Promise<void>;
   /** Kills every process and removes the temp dir (idempotent). */
   stop(): Promise<void>;
 }
@@ -170,9 +172,16 @@ export async function startKubeCluster(opts: KubeClusterOptions = {}): Promise<K
         await writeKubeconfig(path, server, pki.ca.certificatePem, u.user, cert);
         return path;
       },
+      restartApiServer: () =>
+        restartApiServer(server, {
+          ca: pki.ca.certificatePem,
+          cert: pki.admin.certificatePem,
+          key: pki.admin.privateKeyPem,
+        }),
       async stop() {
         if (stopped) return;
         stopped = true;
+        apiServerLaunches.delete(server);
         await Promise.all(procs.map(kill));
         cleanup();
         running.delete(cleanup);
@@ -281,6 +290,33 @@ async function startEtcd(binary: string, dir: string, logDir: string, procs: Sub
   });
 }
 
+/** How each running kube-apiserver was started, by URL, so a test can restart it in place. */
+const apiServerLaunches = new Map<
+  string,
+  { binary: string; args: string[]; logDir: string; procs: Subprocess[]; proc: Subprocess }
+>();
+
+/**
+ * Kills the kube-apiserver (SIGKILL, as a crash) and starts it again on the same port with the same
+ * etcd, so clients see their watches break and must reconnect. Resolves when /readyz answers.
+ */
+async function restartApiServer(
+  server: string,
+  tls: { ca: string; cert: string; key: string },
+): Promise<void> {
+  const launch = apiServerLaunches.get(server);
+  if (!launch) throw new Error(`no kube-apiserver started at ${server}`);
+  launch.proc.kill("SIGKILL");
+  await launch.proc.exited;
+  const proc = spawnLogged(launch.binary, launch.args, launch.logDir, launch.procs);
+  launch.proc = proc;
+  await waitForProcess(proc, `kube-apiserver ${server}/readyz after a restart`, async () => {
+    const res = await fetch(`${server}/readyz`, { tls });
+    await res.arrayBuffer();
+    return res.ok;
+  });
+}
+
 async function startApiServer(
   binary: string,
   pki: Pki,
@@ -315,6 +351,7 @@ async function startApiServer(
     ];
     const proc = spawnLogged(binary, args, logDir, procs);
     const server = `https://127.0.0.1:${port}`;
+    apiServerLaunches.set(server, { binary, args, logDir, procs, proc });
     const tls = { ca: pki.ca.certificatePem, cert: pki.admin.certificatePem, key: pki.admin.privateKeyPem };
     await waitForProcess(proc, `kube-apiserver ${server}/readyz`, async () => {
       const res = await fetch(`${server}/readyz`, { tls });
