@@ -11,6 +11,7 @@ import type { CachedResource } from "./cached-resource.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 import { compareTypes, isRemovedLast } from "./resource-types.ts";
+import { streamNode } from "./stream-node.ts";
 
 const WILDCARD = "*";
 
@@ -139,20 +140,7 @@ export class DeltaSession {
   }
 
   private bindNode(req: DeltaDiscoveryRequest): void {
-    const id = req.node?.id;
-    if (this.nodeId === undefined) {
-      if (!id)
-        throw new MicrogatewayError("InvalidArgument", "the first DeltaDiscoveryRequest must carry node.id");
-      this.authorizeNode(id);
-      this.nodeId = id;
-      return;
-    }
-    if (id && id !== this.nodeId) {
-      throw new MicrogatewayError(
-        "InvalidArgument",
-        `node.id changed on an open stream from "${this.nodeId}" to "${id}"`,
-      );
-    }
+    this.nodeId = streamNode(this.nodeId, req.node?.id, "DeltaDiscoveryRequest", this.authorizeNode);
   }
 
   /** Handles the ACK/NACK part of a request. */

@@ -11,6 +11,7 @@ import type { CachedResource } from "./cached-resource.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 import { compareTypes } from "./resource-types.ts";
+import { streamNode } from "./stream-node.ts";
 
 interface SotwSubscription {
   /** Requested names; empty means wildcard (all resources of the type). */
@@ -53,18 +54,7 @@ export class SotwSession {
 
   /** Applies one request; throws MicrogatewayError on protocol violations. */
   handle(req: DiscoveryRequest): void {
-    const id = req.node?.id;
-    if (this.nodeId === undefined) {
-      if (!id)
-        throw new MicrogatewayError("InvalidArgument", "the first DiscoveryRequest must carry node.id");
-      this.authorizeNode(id);
-      this.nodeId = id;
-    } else if (id && id !== this.nodeId) {
-      throw new MicrogatewayError(
-        "InvalidArgument",
-        `node.id changed on an open stream from "${this.nodeId}" to "${id}"`,
-      );
-    }
+    this.nodeId = streamNode(this.nodeId, req.node?.id, "DiscoveryRequest", this.authorizeNode);
     if (req.typeUrl === "")
       throw new MicrogatewayError("InvalidArgument", "DiscoveryRequest.type_url is empty");
 
