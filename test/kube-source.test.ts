@@ -5,11 +5,11 @@
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { type KubeSnapshot, type KubeSource, startKubeSource } from "../src/source/kube-source.ts";
 import { type KubeCluster, startKubeCluster } from "./support/kube-cluster.ts";
 import { waitFor } from "./support/net.ts";
+import { installCrds } from "./support/operator.ts";
 
 let cluster: KubeCluster;
 let source: KubeSource;
@@ -23,9 +23,7 @@ spec: { request: { builtIn: { settings: { level: ${level} } } } }
 
 beforeAll(async () => {
   cluster = await startKubeCluster();
-  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../chart/microgateway/crds")]);
-  if (crds.code !== 0) throw new Error(crds.stderr);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await installCrds(cluster);
   await cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n");
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);

@@ -5,12 +5,12 @@
  * the engine accepted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { type DemoApp, startDemoApp } from "../src/local/demo-app.ts";
 import { type KubeCluster, startKubeCluster } from "./support/kube-cluster.ts";
 import { freePort, statusOf, waitFor } from "./support/net.ts";
 import {
   getJson,
+  installCrds,
   type PodJson,
   type RunningEngine,
   type RunningOperator,
@@ -78,9 +78,7 @@ interface EnvoyConfigurationJson {
 
 beforeAll(async () => {
   cluster = await startKubeCluster({ controllerManager: true });
-  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../chart/microgateway/crds")]);
-  if (crds.code !== 0) throw new Error(`applying the CRDs failed: ${crds.stderr}`);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await installCrds(cluster);
   await cluster.apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${OPNS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n`,
   );

@@ -11,7 +11,6 @@
  * the bound the leader election promises is asserted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { OPERATOR_LEADER_LEASE } from "../src/operator/leader-election.ts";
 import { type KubeCluster, startKubeCluster } from "./support/kube-cluster.ts";
@@ -20,6 +19,7 @@ import { createNetworkNamespace, type NetworkNamespace } from "./support/netns.t
 import {
   ENGINE_CONTAINER,
   getJson,
+  installCrds,
   type PodJson,
   type RunningEngine,
   type RunningOperator,
@@ -85,9 +85,7 @@ async function envoyConfigurationStatus(name: string): Promise<string | undefine
 
 beforeAll(async () => {
   cluster = await startKubeCluster({ controllerManager: true });
-  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../chart/microgateway/crds")]);
-  if (crds.code !== 0) throw new Error(`applying the CRDs failed: ${crds.stderr}`);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await installCrds(cluster);
   await cluster.apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${OPNS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n`,
   );

@@ -17,6 +17,7 @@ import { createNetworkNamespace, type NetworkNamespace } from "./support/netns.t
 import {
   ENGINE_CONTAINER,
   getJson,
+  installCrds,
   type PodJson,
   type RunningEngine,
   type RunningOperator,
@@ -41,9 +42,7 @@ let netns: NetworkNamespace;
 beforeAll(async () => {
   netns = createNetworkNamespace();
   cluster = await startKubeCluster({ controllerManager: true });
-  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../chart/microgateway/crds")]);
-  if (crds.code !== 0) throw new Error(`applying the CRDs failed: ${crds.stderr}`);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await installCrds(cluster);
 }, 180_000);
 
 afterAll(async () => {

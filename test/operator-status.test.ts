@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
-import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseOperatorConfig } from "../src/inject/operator-config.ts";
 import { type Operator, startOperator } from "../src/operator/operator.ts";
@@ -16,6 +15,7 @@ import { freePort, waitFor } from "./support/net.ts";
 import {
   getJson,
   INJECT_LABEL,
+  installCrds,
   type PodJson,
   type RunningEngine,
   type RunningOperator,
@@ -133,9 +133,7 @@ async function eventsOf(kind: string, name: string, reason: string): Promise<Eve
 
 beforeAll(async () => {
   cluster = await startKubeCluster({ controllerManager: true });
-  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../chart/microgateway/crds")]);
-  if (crds.code !== 0) throw new Error(`applying the CRDs failed: ${crds.stderr}`);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+  await installCrds(cluster);
   await cluster.apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${OPNS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n`,
   );

@@ -1,9 +1,10 @@
 /**
- * Facts about the machine a result was measured on, and how busy other processes kept it: on a
- * machine shared with other work, that decides whether a run's numbers can be trusted.
+ * The machine facts of the webhook benchmark: the shared ones (bench/support/machine.ts) plus the
+ * versions of the other runtime and the load generator it compares and uses.
  */
-import { readFileSync } from "node:fs";
-import { availableParallelism, release, totalmem } from "node:os";
+import { machineInfo as sharedMachineInfo } from "../support/machine.ts";
+
+export { machineBusySeconds } from "../support/machine.ts";
 
 /** What a result was measured on. */
 export interface MachineInfo {
@@ -16,37 +17,19 @@ export interface MachineInfo {
   readonly wrk: string;
 }
 
-/** Describes this machine (Linux: reads /proc); `node` and `wrk` are asked for their versions. */
+/** Describes this machine; `node` and `wrk` are asked for their versions. */
 export function machineInfo(): MachineInfo {
-  const model = readFileSync("/proc/cpuinfo", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("model name"));
+  const { cpus, cpuModel, memoryGiB, kernel, bun } = sharedMachineInfo();
   return {
-    cpus: availableParallelism(),
-    cpuModel: model?.split(":")[1]?.trim() ?? "unknown",
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    kernel: release(),
-    bun: Bun.version,
+    cpus,
+    cpuModel,
+    memoryGiB,
+    kernel,
+    bun,
     node: commandOutput(["node", "--version"]),
     // wrk has no --version flag; its usage text starts with the version.
     wrk: commandOutput(["wrk", "--version"]).split("\n")[0] ?? "unknown",
   };
-}
-
-/**
- * CPU seconds all processes of the machine have spent busy since boot (/proc/stat: user, nice,
- * system, irq, softirq, steal). The difference over a run, minus the benchmark's own processes,
- * is what other work took from it.
- */
-export function machineBusySeconds(): number {
-  const fields = (readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "")
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  // /proc/stat counts in USER_HZ, which is 100 on every mainstream Linux build.
-  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 function commandOutput(argv: string[]): string {

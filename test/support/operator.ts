@@ -282,3 +282,17 @@ function redirectXds(path: string, to: { address: string; port: number }): void 
   endpoint.address.socket_address = { address: to.address, port_value: to.port };
   writeFileSync(path, stringify(bootstrap));
 }
+
+/** Installs our CRDs (chart/microgateway/crds) and waits until the API server serves them. */
+export async function installCrds(cluster: KubeCluster): Promise<void> {
+  const crds = await cluster.kubectl(["apply", "-f", join(import.meta.dir, "../../chart/microgateway/crds")]);
+  if (crds.code !== 0) throw new Error(`applying the CRDs failed: ${crds.stderr}`);
+  const wait = await cluster.kubectl([
+    "wait",
+    "--for=condition=Established",
+    "crd",
+    "--all",
+    "--timeout=60s",
+  ]);
+  if (wait.code !== 0) throw new Error(`the CRDs did not become Established: ${wait.stderr}`);
+}
