@@ -6,5 +6,5 @@
 #   bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh >/dev/null
+bash scripts/setup.sh --no-cluster >/dev/null
 exec bun src/cli/main.ts local -f examples/local --demo "$@"

@@ -94,4 +94,9 @@ fi
 log "done"
 
 # ---- Kubernetes control plane for the end-to-end tests (etcd, kube-apiserver, kube-controller-manager)
-bash scripts/setup-cluster.sh
+# The local demo needs none of it (a cold build takes 10-15 minutes): scripts/demo.sh passes --no-cluster.
+if [ "${1:-}" = "--no-cluster" ]; then
+  log "skipping the Kubernetes test binaries (--no-cluster)"
+else
+  bash scripts/setup-cluster.sh
+fi
