@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { XdsBenchReport, XdsRunResult } from "../xds/report.ts";
 import { compareRuns, formatComparison, parseServers } from "./compare.ts";
+import { summarize } from "./summarize.ts";
 
 function run(engines: number, coldStartMs: number, p50s: number[]): XdsRunResult {
   return {
@@ -67,5 +68,18 @@ describe("parseServers", () => {
   test("both runs ours first", () => {
     expect(parseServers("both")).toEqual(["ours", "go-control-plane"]);
     expect(() => parseServers("istio")).toThrow("--server istio");
+  });
+});
+
+describe("summarize", () => {
+  test("takes medians over runs and the range of the ratio", () => {
+    const runs = [
+      [{ engines: 10, metric: "m", ours: 1, peer: 2, ratio: 2 }],
+      [{ engines: 10, metric: "m", ours: 2, peer: 2, ratio: 1 }],
+      [{ engines: 10, metric: "m", ours: 3, peer: 12, ratio: 4 }],
+    ];
+    expect(summarize(runs)).toEqual([
+      { engines: 10, metric: "m", runs: 3, ours: 2, peer: 2, ratio: { median: 2, min: 1, max: 4 } },
+    ]);
   });
 });

@@ -59,6 +59,8 @@ const METRICS: readonly Metric[] = [
   { name: "change all ACKed ms", value: (r) => medianOf(r, (c) => c.serverAckedMs), ratio: true },
   { name: "srv CPU per change s", value: (r) => medianOf(r, (c) => c.serverCpuS), ratio: true },
   { name: "RSS before engines MiB", value: (r) => r.server?.rssBeforeClientsMiB, ratio: true },
+  // Steadier than the per-engine figure, which subtracts two RSS readings the allocator blurs.
+  { name: "RSS connected MiB", value: (r) => r.server?.rssConnectedMiB, ratio: true },
   { name: "RSS KiB/engine", value: (r) => r.server?.rssPerEngineKiB, ratio: true },
   { name: "heap KiB/engine", value: (r) => r.server?.heapPerEngineKiB, ratio: true },
   { name: "protocol errors", value: errorCount, ratio: false },

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,6 +57,8 @@ type bookkeeping struct {
 	// settleAt is the ACK count the driver waits for (0: none); onSettled fires once it is reached.
 	settleAt  atomic.Int64
 	onSettled func(acks int64)
+	// tlsLogged makes the first stream say what TLS parameters the engines negotiated.
+	tlsLogged sync.Once
 }
 
 // callbacks wires the bookkeeping into go-control-plane's server callbacks.
@@ -70,6 +74,7 @@ func (b *bookkeeping) callbacks() serverv3.CallbackFuncs {
 func (b *bookkeeping) open(ctx context.Context, id int64, _ string) error {
 	atomic.AddInt64(&b.c.StreamsOpened, 1)
 	b.streams.Store(id, &streamState{namespaces: peerNamespaces(ctx), inFlight: map[string]string{}})
+	b.tlsLogged.Do(func() { logTLS(ctx) })
 	return nil
 }
 
@@ -193,4 +198,18 @@ func peerNamespaces(ctx context.Context) []string {
 		}
 	}
 	return out
+}
+
+// logTLS writes the negotiated TLS version, cipher suite and key exchange group to stderr: the
+// handshake is most of the cold start's CPU, and the group decides much of its cost.
+func logTLS(ctx context.Context) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return
+	}
+	if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+		st := info.State
+		fmt.Fprintf(os.Stderr, "tls: %s, %s, key exchange %s\n",
+			tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.CurveID)
+	}
 }
