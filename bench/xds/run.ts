@@ -10,7 +10,8 @@
  *   bun run bench/xds/run.ts --profile            # also write the server's CPU profile (.cpuprofile + .md)
  *   bun run bench/xds/run.ts --server both        # ours, then go-control-plane (bench/peers/), and the ratios
  *
- * Prints tables and writes bench/results/xds-<date>.json. Exits 1 if any run failed or saw a
+ * Prints tables and writes bench/results/xds-<date>.json (with --server both: xds-peers-<date>.json,
+ * both reports and the ratios; see bench/peers/RESULTS.md). Exits 1 if any run failed or saw a
  * connect error, stream error, NACK or protocol error.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
