@@ -29,11 +29,11 @@ export class BenchChild<Command, Event extends { readonly event: string }> {
     readonly name: string,
     private readonly proc: Subprocess<"pipe", "pipe", "pipe">,
   ) {
-    void this.readLines(proc.stdout, (line) => {
+    void readLines(proc.stdout, (line) => {
       this.events.push(JSON.parse(line) as Event | FailedEvent);
       this.wake?.();
     });
-    void this.readLines(proc.stderr, (line) => {
+    void readLines(proc.stderr, (line) => {
       this.stderrTail.push(line);
       if (this.stderrTail.length > STDERR_KEPT) this.stderrTail.shift();
       process.stderr.write(`[${name}] ${line}\n`);
@@ -117,20 +117,24 @@ export class BenchChild<Command, Event extends { readonly event: string }> {
   private tail(): string {
     return this.stderrTail.length > 0 ? `; its last stderr lines:\n  ${this.stderrTail.join("\n  ")}` : "";
   }
+}
 
-  private async readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    let rest = "";
-    for await (const chunk of stream) {
-      rest += decoder.decode(chunk, { stream: true });
-      let nl = rest.indexOf("\n");
-      while (nl !== -1) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line.trim() !== "") onLine(line);
-        nl = rest.indexOf("\n");
-      }
+/** Calls `onLine` for every non-empty line of a child's output stream. */
+export async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of stream) {
+    rest += decoder.decode(chunk, { stream: true });
+    let nl = rest.indexOf("\n");
+    while (nl !== -1) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (line.trim() !== "") onLine(line);
+      nl = rest.indexOf("\n");
     }
-    if (rest.trim() !== "") onLine(rest);
   }
+  if (rest.trim() !== "") onLine(rest);
 }

@@ -3,6 +3,7 @@
  * a deadline, ask it for stats, read its peak RSS from /proc, and end it by its own pid.
  */
 import type { Subprocess } from "bun";
+import { readLines } from "../support/child-process.ts";
 import type { ListeningEvent, ServerEvent, StatsEvent } from "./server-control.ts";
 
 const STDERR_KEPT = 20;
@@ -106,20 +107,4 @@ export class ServerProcess {
   private tail(): string {
     return this.stderrTail.length > 0 ? `; its last stderr lines:\n  ${this.stderrTail.join("\n  ")}` : "";
   }
-}
-
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of stream) {
-    rest += decoder.decode(chunk, { stream: true });
-    let nl = rest.indexOf("\n");
-    while (nl !== -1) {
-      const line = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-      if (line.trim() !== "") onLine(line);
-      nl = rest.indexOf("\n");
-    }
-  }
-  if (rest.trim() !== "") onLine(rest);
 }
