@@ -85,6 +85,16 @@ if (
 /** wrk threads for `c` connections: one per core of this 2-core machine, never more than connections. */
 const wrkThreads = (c: number) => Math.min(2, c);
 
+// The load generator comes from Debian; say how to get it instead of failing on a spawn error.
+for (const tool of ["wrk", "node"]) {
+  if (!Bun.which(tool)) {
+    console.error(
+      `bench/webhook needs ${tool} on PATH (${tool === "wrk" ? "apt-get install wrk" : "Node.js 20"})`,
+    );
+    process.exit(1);
+  }
+}
+
 const problems: string[] = [];
 const rows: WebhookRow[] = [];
 /** Per server: what it is, how it answered the hand-checked request, how busy the machine was before it. */
