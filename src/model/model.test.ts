@@ -4,6 +4,7 @@ import {
   buildModel,
   DEFAULT_DENY_RULES_SOURCE,
   EMPTY_MODEL,
+  gatewayDependencies,
   gatewaysForPod,
   type Model,
   resolveDenyRules,
@@ -218,5 +219,26 @@ describe("validateModel", () => {
       'ContentSecurity shop/unused: spec.filter.denyRulesRef "typo2": DenyRules shop/typo2 does not exist',
       "Pod shop/web-1 is selected by more than one SidecarGateway: shop/a, shop/b",
     ]);
+  });
+});
+
+describe("gatewayDependencies", () => {
+  test("lists each referenced ContentSecurity and its DenyRules once, missing ones without a version", () => {
+    const gw = gateway("gw", { app: "web" }, [
+      { pathPrefix: "/a", secured: { contentSecurityRef: { name: "cs" } } },
+      { pathPrefix: "/b", secured: { contentSecurityRef: { name: "cs" } } },
+      { pathPrefix: "/c", secured: { contentSecurityRef: { name: "gone" } } },
+      { pathPrefix: "/d", unsecured: {} },
+    ]);
+    const model = buildModel([gw, contentSecurity("cs", "dr"), denyRules("dr")]);
+    const deps = gatewayDependencies(model, gw);
+    expect(deps.map((d) => d.id)).toEqual([
+      "ContentSecurity shop/cs",
+      "DenyRules shop/dr",
+      "ContentSecurity shop/gone",
+    ]);
+    expect(deps[0]?.version).toBeString();
+    expect(deps[1]?.version).toBeString();
+    expect(deps[2]?.version).toBeUndefined();
   });
 });

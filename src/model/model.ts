@@ -94,6 +94,39 @@ export function routeLocation(gateway: SidecarGateway, applicationIndex: number,
   return `SidecarGateway ${objectKey(gateway.metadata)}: spec.applications[${applicationIndex}].routes[${routeIndex}]`;
 }
 
+/** One object a gateway's translation reads, and its version (undefined when it does not exist). */
+export interface GatewayDependency {
+  /** `Kind namespace/name`, as the Kubernetes source names changed objects. */
+  readonly id: string;
+  readonly version: string | undefined;
+}
+
+/**
+ * The objects a gateway's translation reads besides the gateway itself: the ContentSecurity of each
+ * secured route and the DenyRules it names, each once, in route order. Missing objects are listed
+ * too (version undefined): their appearance must trigger a recomputation.
+ */
+export function gatewayDependencies(model: Model, gateway: SidecarGateway): GatewayDependency[] {
+  const ns = gateway.metadata.namespace;
+  const deps = new Map<string, string | undefined>();
+  for (const app of gateway.spec.applications) {
+    for (const route of app.routes) {
+      const csName = route.secured?.contentSecurityRef?.name;
+      if (csName === undefined || deps.has(`ContentSecurity ${ns}/${csName}`)) continue;
+      const cs = model.contentSecurities.get(`${ns}/${csName}`);
+      deps.set(`ContentSecurity ${ns}/${csName}`, cs?.metadata.resourceVersion);
+      const drName = cs?.spec.filter?.denyRulesRef?.name;
+      if (drName !== undefined) {
+        deps.set(
+          `DenyRules ${ns}/${drName}`,
+          model.denyRules.get(`${ns}/${drName}`)?.metadata.resourceVersion,
+        );
+      }
+    }
+  }
+  return [...deps].map(([id, version]) => ({ id, version }));
+}
+
 /**
  * The deny rules protecting a secured route: route.secured.contentSecurityRef -> ContentSecurity
  * spec.filter.denyRulesRef -> DenyRules, all in `namespace`. An absent ref means the API defaults;

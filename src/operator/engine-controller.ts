@@ -1,5 +1,5 @@
 import { errorMessage } from "../errors.ts";
-import { gatewaysForPod, type Model, objectKey } from "../model/model.ts";
+import { gatewayDependencies, gatewaysForPod, type Model, objectKey } from "../model/model.ts";
 import { nodeIdOf, type SidecarGateway } from "../model/types.ts";
 import type { KubeSnapshot } from "../source/kube-source.ts";
 import type { PodConfigEncoder } from "../translate/pod-config-encoder.ts";
@@ -136,17 +136,7 @@ export class EngineController {
   }
 
   private recordDeps(model: Model, gateway: SidecarGateway): void {
-    const ns = gateway.metadata.namespace;
-    const deps = new Set<string>();
-    for (const app of gateway.spec.applications) {
-      for (const route of app.routes) {
-        const cs = route.secured?.contentSecurityRef?.name;
-        if (cs === undefined) continue;
-        deps.add(`ContentSecurity ${ns}/${cs}`);
-        const dr = model.contentSecurities.get(`${ns}/${cs}`)?.spec.filter?.denyRulesRef?.name;
-        if (dr !== undefined) deps.add(`DenyRules ${ns}/${dr}`);
-      }
-    }
+    const deps = new Set(gatewayDependencies(model, gateway).map((d) => d.id));
     this.gatewayDeps.set(objectKey(gateway.metadata), deps);
   }
 }

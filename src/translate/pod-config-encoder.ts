@@ -1,4 +1,4 @@
-import { gatewaysForPod, type Model, objectKey } from "../model/model.ts";
+import { gatewayDependencies, gatewaysForPod, type Model, objectKey } from "../model/model.ts";
 import type { PodInfo, SidecarGateway } from "../model/types.ts";
 import type { CachedResource } from "../xds/cached-resource.ts";
 import { encodePodConfig } from "./encode.ts";
@@ -62,23 +62,6 @@ export class PodConfigEncoder {
  * ContentSecurity and DenyRules objects its routes reference (or their absence).
  */
 function dependencyFingerprint(model: Model, gateway: SidecarGateway): string {
-  const ns = gateway.metadata.namespace;
-  const parts = [gateway.metadata.resourceVersion ?? ""];
-  const seen = new Set<string>();
-  for (const app of gateway.spec.applications) {
-    for (const route of app.routes) {
-      const csName = route.secured?.contentSecurityRef?.name;
-      if (csName === undefined || seen.has(csName)) continue;
-      seen.add(csName);
-      const cs = model.contentSecurities.get(`${ns}/${csName}`);
-      parts.push(`cs:${csName}=${cs?.metadata.resourceVersion ?? "missing"}`);
-      const drName = cs?.spec.filter?.denyRulesRef?.name;
-      if (drName !== undefined) {
-        parts.push(
-          `dr:${drName}=${model.denyRules.get(`${ns}/${drName}`)?.metadata.resourceVersion ?? "missing"}`,
-        );
-      }
-    }
-  }
-  return parts.join("|");
+  const deps = gatewayDependencies(model, gateway).map((d) => `${d.id}=${d.version ?? "missing"}`);
+  return [gateway.metadata.resourceVersion ?? "", ...deps].join("|");
 }
