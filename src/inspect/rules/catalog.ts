@@ -1,0 +1,12 @@
+/**
+ * Every built-in rule of the inspector, by family. Each family lives in its own file beside this
+ * one (`<family>.ts`, exporting `<FAMILY>_RULES` and, where it has any, `<FAMILY>_REQUEST_RULES`)
+ * and is documented in docs/deny-rules.md.
+ */
+import type { RequestRule, ValueRule } from "../types.ts";
+
+/** Value rules: one RE2 regex searched in request values. */
+export const VALUE_RULES: readonly ValueRule[] = [];
+
+/** Request rules: checks of the request as a whole. */
+export const REQUEST_RULES: readonly RequestRule[] = [];
