@@ -14,28 +14,24 @@ import type {
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
 import type { PeerIdentity } from "../certs/identity.ts";
 import { type ErrorCode, errorMessage, isMicrogatewayError } from "../errors.ts";
+import { type AdsFlavour, type AdsServiceOptions, type AdsSession, AdsStream } from "./ads-stream.ts";
 import { AsyncQueue } from "./async-queue.ts";
-import type { ConfigCache } from "./config-cache.ts";
-import { DeltaSession } from "./delta-session.ts";
-import type { EngineStatusStore } from "./engine-status.ts";
-import { SotwSession } from "./sotw-session.ts";
+import { DeltaSession, deltaMessage } from "./delta-session.ts";
+import { SotwSession, sotwMessage } from "./sotw-session.ts";
+
+export type { AdsServiceOptions, NodeAuthorizer } from "./ads-stream.ts";
 
 /** Context key under which the server adapter puts the peer identity of each request. */
 export const peerIdentityKey = createContextKey<PeerIdentity | undefined>(undefined, {
   description: "xDS client certificate identity",
 });
 
-/** Decides whether a peer may be served the configuration of `nodeId`; throws MicrogatewayError to refuse. */
-export type NodeAuthorizer = (peer: PeerIdentity | undefined, nodeId: string) => void;
-
-export interface AdsServiceOptions {
-  readonly cache: ConfigCache;
-  readonly status: EngineStatusStore;
-  readonly authorize: NodeAuthorizer;
-  readonly log?: (line: string) => void;
-}
-
-/** The Aggregated Discovery Service: delta and state-of-the-world ADS over the shared config cache. */
+/**
+ * The Aggregated Discovery Service as a ConnectRPC service: delta and state-of-the-world ADS over
+ * the shared config cache. The server's default transport for ADS is the direct one
+ * (grpc-transport.ts), which writes pre-encoded frames; this one builds protobuf-es messages and
+ * is kept as the reference the direct transport is measured and tested against.
+ */
 export function adsService(opts: AdsServiceOptions): ServiceImpl<typeof AggregatedDiscoveryService> {
   return {
     deltaAggregatedResources: (requests: AsyncIterable<DeltaDiscoveryRequest>, ctx: HandlerContext) =>
@@ -43,24 +39,18 @@ export function adsService(opts: AdsServiceOptions): ServiceImpl<typeof Aggregat
         requests,
         ctx,
         opts,
-        (authorize) => new DeltaSession(opts.cache, opts.status, authorize),
         "delta",
+        (authorize) => {
+          const session = new DeltaSession(opts.cache, opts.status, authorize);
+          return { session, message: deltaMessage };
+        },
       ),
     streamAggregatedResources: (requests: AsyncIterable<DiscoveryRequest>, ctx: HandlerContext) =>
-      serveStream<DiscoveryRequest, DiscoveryResponse>(
-        requests,
-        ctx,
-        opts,
-        (authorize) => new SotwSession(opts.cache, opts.status, authorize),
-        "sotw",
-      ),
+      serveStream<DiscoveryRequest, DiscoveryResponse>(requests, ctx, opts, "sotw", (authorize) => {
+        const session = new SotwSession(opts.cache, opts.status, authorize);
+        return { session, message: sotwMessage };
+      }),
   };
-}
-
-interface Session<Req, Res> {
-  readonly node: string | undefined;
-  handle(req: Req): void;
-  next(): Res | undefined;
 }
 
 /**
@@ -71,32 +61,21 @@ async function* serveStream<Req, Res>(
   requests: AsyncIterable<Req>,
   ctx: HandlerContext,
   opts: AdsServiceOptions,
-  newSession: (authorize: (nodeId: string) => void) => Session<Req, Res>,
-  flavour: "delta" | "sotw",
+  flavour: AdsFlavour,
+  // biome-ignore lint/suspicious/noExplicitAny: the session's response type is private to each flavour
+  newSession: (authorize: (nodeId: string) => void) => {
+    session: AdsSession<Req, any>;
+    message: (r: any) => Res;
+  },
 ): AsyncGenerator<Res> {
   const peer = ctx.values.get(peerIdentityKey);
-  const session = newSession((nodeId) => opts.authorize(peer, nodeId));
+  const { session, message } = newSession((nodeId) => opts.authorize(peer, nodeId));
   const out = new AsyncQueue<Res>();
-  const counters = opts.status.counters;
-  let unwatch: (() => void) | undefined;
-  let nodeId: string | undefined;
+  const stream = new AdsStream(opts, flavour, session, (r) => out.push(message(r)));
 
-  const pump = () => {
-    for (let r = session.next(); r !== undefined; r = session.next()) out.push(r);
-  };
   const reading = (async () => {
     try {
-      for await (const req of requests) {
-        session.handle(req);
-        if (nodeId === undefined && session.node !== undefined) {
-          nodeId = session.node;
-          unwatch = opts.cache.watch(nodeId, pump);
-          opts.status.engine(nodeId).streams++;
-          opts.status.changed(nodeId);
-          opts.log?.(`xds: ${flavour} stream opened by ${nodeId}`);
-        }
-        pump();
-      }
+      for await (const req of requests) stream.receive(req);
       out.close();
     } catch (e) {
       // The client went away (Envoy restarting, network gone): a normal end of a stream.
@@ -104,23 +83,16 @@ async function* serveStream<Req, Res>(
         out.close();
         return;
       }
-      if (isMicrogatewayError(e) && e.code === "InvalidArgument") counters.protocolErrors++;
-      opts.log?.(`xds: ${flavour} stream of ${nodeId ?? "unknown node"} failed: ${errorMessage(e)}`);
+      if (isMicrogatewayError(e) && e.code === "InvalidArgument") opts.status.counters.protocolErrors++;
+      stream.failed(e);
       out.fail(toConnectError(e));
     }
   })();
 
-  counters.streamsOpened++;
   try {
     yield* out;
   } finally {
-    unwatch?.();
-    counters.streamsClosed++;
-    if (nodeId !== undefined) {
-      opts.status.engine(nodeId).streams--;
-      opts.status.changed(nodeId);
-      opts.log?.(`xds: ${flavour} stream of ${nodeId} closed`);
-    }
+    stream.close();
     // The reader ends when the client half closes or the request is aborted.
     void reading;
   }
@@ -133,7 +105,7 @@ const connectCodes: Partial<Record<ErrorCode, Code>> = {
 };
 
 /** Maps our errors to gRPC status codes; anything unexpected becomes Internal without details. */
-function toConnectError(e: unknown): ConnectError {
+export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
   if (isMicrogatewayError(e)) return new ConnectError(e.message, connectCodes[e.code] ?? Code.Internal);
   return new ConnectError(`internal error: ${errorMessage(e)}`, Code.Internal);

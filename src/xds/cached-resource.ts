@@ -1,19 +1,22 @@
 import { createHash } from "node:crypto";
 import { create, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { type Any, AnySchema } from "@bufbuild/protobuf/wkt";
+import { type EncodedResource, encodeResourceFields } from "./wire.ts";
 
 /**
- * One named xDS resource, encoded once. Every stream that serves it shares the same `any`
- * (whose `value` holds the encoded bytes), so fan-out to N engines costs framing, not encoding.
- * Instances are immutable.
+ * One named xDS resource, encoded once. Every stream that serves it shares the same bytes: the
+ * response fields in `encoded` (src/xds/wire.ts), of which `any.value` is a view, so fan-out to N
+ * engines costs copying bytes into a frame, not encoding. Instances are immutable.
  */
 export interface CachedResource {
   readonly typeUrl: string;
   readonly name: string;
   /** Content hash of the encoded resource: equal content gives an equal version, across restarts. */
   readonly version: string;
-  /** The packed resource, ready to put in a discovery response. */
+  /** The packed resource, for code that builds protobuf-es messages (tests, the connect transport). */
   readonly any: Any;
+  /** The resource as delta and state-of-the-world response fields, encoded once. */
+  readonly encoded: EncodedResource;
   /** Encoded size in bytes. */
   readonly size: number;
 }
@@ -39,11 +42,13 @@ export function fromBytes(typeUrl: string, name: string, bytes: Uint8Array): Cac
     .update(bytes)
     .digest("base64url")
     .slice(0, 22);
+  const encoded = encodeResourceFields(typeUrl, name, version, bytes);
   return Object.freeze({
     typeUrl,
     name,
     version,
-    any: create(AnySchema, { typeUrl, value: bytes }),
+    any: create(AnySchema, { typeUrl, value: encoded.value }),
+    encoded,
     size: bytes.byteLength,
   });
 }

@@ -1,9 +1,9 @@
+import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   DeltaDiscoveryResponseSchema,
-  type Resource,
   ResourceSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
 import { MicrogatewayError } from "../errors.ts";
@@ -12,6 +12,7 @@ import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 import { compareTypes, isRemovedLast } from "./resource-types.ts";
 import { streamNode } from "./stream-node.ts";
+import { type DeltaResponseParts, deltaResponseFrame } from "./wire.ts";
 
 const WILDCARD = "*";
 
@@ -27,6 +28,29 @@ interface TypeSubscription {
   readonly forced: Set<string>;
   /** The client's first request on this stream still awaits an answer. */
   initial: boolean;
+}
+
+/** A delta response as the session decides it; `frame` or `message` turn it into bytes or a message. */
+export interface DeltaResponse extends DeltaResponseParts {
+  readonly resources: readonly CachedResource[];
+}
+
+/** The response as one gRPC message frame, built from the resources' pre-encoded bytes. */
+export function deltaFrame(r: DeltaResponse): Uint8Array {
+  return deltaResponseFrame(r);
+}
+
+/** The response as a protobuf-es message (the connect transport and tests). */
+export function deltaMessage(r: DeltaResponse): DeltaDiscoveryResponse {
+  return create(DeltaDiscoveryResponseSchema, {
+    typeUrl: r.typeUrl,
+    nonce: r.nonce,
+    systemVersionInfo: r.systemVersionInfo,
+    resources: r.resources.map((x) =>
+      create(ResourceSchema, { name: x.name, version: x.version, resource: x.any }),
+    ),
+    removedResources: [...r.removed],
+  });
 }
 
 interface InFlight {
@@ -55,7 +79,6 @@ export class DeltaSession {
   private nodeId: string | undefined;
   private readonly types = new Map<string, TypeSubscription>();
   private inFlight: InFlight | undefined;
-  private nonceCounter = 0;
 
   constructor(
     private readonly cache: ConfigCache,
@@ -118,11 +141,17 @@ export class DeltaSession {
     }
   }
 
+  /** `nextResponse` as a protobuf-es message. */
+  next(): DeltaDiscoveryResponse | undefined {
+    const r = this.nextResponse();
+    return r && deltaMessage(r);
+  }
+
   /**
    * The next response to send, or undefined if there is nothing to send or a response is still
    * awaiting its ACK. Call it after every `handle` and after every configuration change.
    */
-  next(): DeltaDiscoveryResponse | undefined {
+  nextResponse(): DeltaResponse | undefined {
     if (this.inFlight || this.nodeId === undefined) return undefined;
     const order = [...this.types.keys()].sort(compareTypes);
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
@@ -183,10 +212,7 @@ export class DeltaSession {
     return true;
   }
 
-  private diff(
-    typeUrl: string,
-    pass: { upserts: boolean; removals: boolean },
-  ): DeltaDiscoveryResponse | undefined {
+  private diff(typeUrl: string, pass: { upserts: boolean; removals: boolean }): DeltaResponse | undefined {
     const sub = this.types.get(typeUrl)!;
     const nodeId = this.nodeId!;
     const current = this.cache.resources(nodeId, typeUrl);
@@ -226,13 +252,11 @@ export class DeltaSession {
     }
     sub.initial = false;
 
-    const nonce = String(++this.nonceCounter);
+    const nonce = contentNonce(typeUrl, upserts, removed);
     const sent = new Map<string, string>();
-    const resources: Resource[] = [];
     let bytes = 0;
     for (const r of upserts) {
       sent.set(r.name, r.version);
-      resources.push(create(ResourceSchema, { name: r.name, version: r.version, resource: r.any }));
       bytes += r.size;
     }
     this.inFlight = { nonce, typeUrl, sent, removed };
@@ -240,14 +264,26 @@ export class DeltaSession {
     t.state = "Sent";
     const c = this.status.counters;
     c.responses++;
-    c.resourcesSent += resources.length;
+    c.resourcesSent += upserts.length;
     c.bytesSent += bytes;
-    return create(DeltaDiscoveryResponseSchema, {
-      typeUrl,
-      nonce,
-      resources,
-      removedResources: removed,
-      systemVersionInfo: nonce,
-    });
+    return { typeUrl, nonce, resources: upserts, removed, systemVersionInfo: nonce };
   }
+}
+
+/**
+ * The nonce of a response: a hash of what it carries. Every stream that is sent the same change
+ * gets the same nonce, hence byte-identical responses, which the transport encodes once and shares
+ * (grpc-transport.ts). A nonce only has to identify the response in flight on its stream, and two
+ * responses with equal nonces carry the same thing, so an ACK means the same for either
+ * (docs/decisions.md, "Content-derived nonces").
+ */
+export function contentNonce(
+  typeUrl: string,
+  upserts: readonly CachedResource[],
+  removed: readonly string[],
+): string {
+  const h = createHash("sha256").update(typeUrl);
+  for (const r of upserts) h.update("\n+").update(r.name).update("\0").update(r.version);
+  for (const name of removed) h.update("\n-").update(name);
+  return h.digest("base64url").slice(0, 22);
 }

@@ -8,8 +8,11 @@ import { namespaceOfSpiffeId, type PeerIdentity, peerIdentity } from "../certs/i
 import { MicrogatewayError } from "../errors.ts";
 import { parseNodeId } from "../model/types.ts";
 import { adsService, type NodeAuthorizer, peerIdentityKey } from "./ads-service.ts";
+import type { AdsServiceOptions } from "./ads-stream.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
+import { FanOutScheduler } from "./fan-out.ts";
+import { directAdsHandler } from "./grpc-transport.ts";
 
 /** PEM material of the xDS server: its certificate and key, and the CA that signs engine certificates. */
 export interface XdsServerTls {
@@ -30,6 +33,12 @@ export interface XdsServerOptions {
   /** Default: `namespaceAuthorizer`. */
   readonly authorize?: NodeAuthorizer;
   readonly log?: (line: string) => void;
+  /**
+   * How ADS streams are carried: `direct` (default) writes pre-encoded frames on node:http2
+   * (grpc-transport.ts); `connect` goes through ConnectRPC's service machinery, kept for
+   * comparison (bench/xds `--ads-transport connect`).
+   */
+  readonly adsTransport?: "direct" | "connect";
 }
 
 export interface XdsServer {
@@ -66,17 +75,15 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServer>
       "the xDS server needs TLS material (or insecurePlaintext for protocol tests)",
     );
   }
-  const handler = connectNodeAdapter({
-    routes: (router) =>
-      router.service(
-        AggregatedDiscoveryService,
-        adsService({
-          cache: opts.cache,
-          status: opts.status,
-          authorize: opts.authorize ?? (opts.insecurePlaintext ? () => {} : namespaceAuthorizer),
-          log: opts.log,
-        }),
-      ),
+  const ads: AdsServiceOptions = {
+    cache: opts.cache,
+    status: opts.status,
+    authorize: opts.authorize ?? (opts.insecurePlaintext ? () => {} : namespaceAuthorizer),
+    log: opts.log,
+    fanOut: new FanOutScheduler(),
+  };
+  const connectHandler = connectNodeAdapter({
+    routes: (router) => router.service(AggregatedDiscoveryService, adsService(ads)),
     // Only gRPC: Envoy and gRPC clients speak it; nothing else should reach this port.
     grpc: true,
     grpcWeb: false,
@@ -85,6 +92,12 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServer>
     // Envoy configurations can be large; mirror Istio's 4 MiB receive limit for requests.
     readMaxBytes: 4 * 1024 * 1024,
   });
+  const direct =
+    (opts.adsTransport ?? process.env.MGW_ADS ?? "direct") === "direct" ? directAdsHandler(ads) : undefined;
+  const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    if (direct?.(req, res, identityOf(req))) return;
+    connectHandler(req, res);
+  };
 
   const server = opts.tls
     ? http2.createSecureServer(

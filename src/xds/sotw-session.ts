@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import type { Any } from "@bufbuild/protobuf/wkt";
 import {
   type DiscoveryRequest,
   type DiscoveryResponse,
@@ -12,6 +11,27 @@ import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
 import { compareTypes } from "./resource-types.ts";
 import { streamNode } from "./stream-node.ts";
+import { type SotwResponseParts, sotwResponseFrame } from "./wire.ts";
+
+/** A state-of-the-world response as the session decides it. */
+export interface SotwResponse extends SotwResponseParts {
+  readonly resources: readonly CachedResource[];
+}
+
+/** The response as one gRPC message frame, built from the resources' pre-encoded bytes. */
+export function sotwFrame(r: SotwResponse): Uint8Array {
+  return sotwResponseFrame(r);
+}
+
+/** The response as a protobuf-es message (the connect transport and tests). */
+export function sotwMessage(r: SotwResponse): DiscoveryResponse {
+  return create(DiscoveryResponseSchema, {
+    typeUrl: r.typeUrl,
+    versionInfo: r.versionInfo,
+    nonce: r.nonce,
+    resources: r.resources.map((x) => x.any),
+  });
+}
 
 interface SotwSubscription {
   /** Requested names; empty means wildcard (all resources of the type). */
@@ -39,7 +59,6 @@ export class SotwSession {
   private nodeId: string | undefined;
   private readonly types = new Map<string, SotwSubscription>();
   private inFlight: InFlight | undefined;
-  private nonceCounter = 0;
 
   constructor(
     private readonly cache: ConfigCache,
@@ -92,8 +111,14 @@ export class SotwSession {
     }
   }
 
-  /** The next response to send, or undefined (nothing changed, or awaiting an ACK). */
+  /** `nextResponse` as a protobuf-es message. */
   next(): DiscoveryResponse | undefined {
+    const r = this.nextResponse();
+    return r && sotwMessage(r);
+  }
+
+  /** The next response to send, or undefined (nothing changed, or awaiting an ACK). */
+  nextResponse(): SotwResponse | undefined {
     if (this.inFlight || this.nodeId === undefined) return undefined;
     for (const typeUrl of [...this.types.keys()].sort(compareTypes)) {
       const r = this.respond(typeUrl);
@@ -102,7 +127,7 @@ export class SotwSession {
     return undefined;
   }
 
-  private respond(typeUrl: string): DiscoveryResponse | undefined {
+  private respond(typeUrl: string): SotwResponse | undefined {
     const nodeId = this.nodeId!;
     const sub = this.types.get(typeUrl)!;
     const current = this.cache.resources(nodeId, typeUrl);
@@ -117,16 +142,16 @@ export class SotwSession {
     if ((version === sub.clientVersion && !sub.namesChanged) || rejected) return undefined;
     sub.namesChanged = false;
 
-    const nonce = String(++this.nonceCounter);
+    // The set's version names the response (see contentNonce in delta-session.ts).
+    const nonce = version;
     const sent = new Map(selected.map((r) => [r.name, r.version]));
-    const resources: Any[] = selected.map((r) => r.any);
     this.inFlight = { nonce, typeUrl, version, sent };
     t.state = "Sent";
     const c = this.status.counters;
     c.responses++;
-    c.resourcesSent += resources.length;
+    c.resourcesSent += selected.length;
     for (const r of selected) c.bytesSent += r.size;
-    return create(DiscoveryResponseSchema, { typeUrl, versionInfo: version, nonce, resources });
+    return { typeUrl, versionInfo: version, nonce, resources: selected };
   }
 }
 
