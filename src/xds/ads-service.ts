@@ -16,8 +16,8 @@ import type { PeerIdentity } from "../certs/identity.ts";
 import { type ErrorCode, errorMessage, isMicrogatewayError } from "../errors.ts";
 import { type AdsFlavour, type AdsServiceOptions, type AdsSession, AdsStream } from "./ads-stream.ts";
 import { AsyncQueue } from "./async-queue.ts";
-import { DeltaSession, deltaMessage } from "./delta-session.ts";
-import { SotwSession, sotwMessage } from "./sotw-session.ts";
+import { type DeltaResponse, DeltaSession, deltaMessage } from "./delta-session.ts";
+import { type SotwResponse, SotwSession, sotwMessage } from "./sotw-session.ts";
 
 export type { AdsServiceOptions, NodeAuthorizer } from "./ads-stream.ts";
 
@@ -35,7 +35,7 @@ export const peerIdentityKey = createContextKey<PeerIdentity | undefined>(undefi
 export function adsService(opts: AdsServiceOptions): ServiceImpl<typeof AggregatedDiscoveryService> {
   return {
     deltaAggregatedResources: (requests: AsyncIterable<DeltaDiscoveryRequest>, ctx: HandlerContext) =>
-      serveStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(
+      serveStream<DeltaDiscoveryRequest, DeltaResponse, DeltaDiscoveryResponse>(
         requests,
         ctx,
         opts,
@@ -46,10 +46,16 @@ export function adsService(opts: AdsServiceOptions): ServiceImpl<typeof Aggregat
         },
       ),
     streamAggregatedResources: (requests: AsyncIterable<DiscoveryRequest>, ctx: HandlerContext) =>
-      serveStream<DiscoveryRequest, DiscoveryResponse>(requests, ctx, opts, "sotw", (authorize) => {
-        const session = new SotwSession(opts.cache, opts.status, authorize);
-        return { session, message: sotwMessage };
-      }),
+      serveStream<DiscoveryRequest, SotwResponse, DiscoveryResponse>(
+        requests,
+        ctx,
+        opts,
+        "sotw",
+        (authorize) => {
+          const session = new SotwSession(opts.cache, opts.status, authorize);
+          return { session, message: sotwMessage };
+        },
+      ),
   };
 }
 
@@ -57,15 +63,14 @@ export function adsService(opts: AdsServiceOptions): ServiceImpl<typeof Aggregat
  * Runs one ADS stream: requests are read concurrently with configuration changes, and every
  * response the session produces is yielded in order.
  */
-async function* serveStream<Req, Res>(
+async function* serveStream<Req, Planned, Res>(
   requests: AsyncIterable<Req>,
   ctx: HandlerContext,
   opts: AdsServiceOptions,
   flavour: AdsFlavour,
-  // biome-ignore lint/suspicious/noExplicitAny: the session's response type is private to each flavour
   newSession: (authorize: (nodeId: string) => void) => {
-    session: AdsSession<Req, any>;
-    message: (r: any) => Res;
+    session: AdsSession<Req, Planned>;
+    message: (r: Planned) => Res;
   },
 ): AsyncGenerator<Res> {
   const peer = ctx.values.get(peerIdentityKey);
