@@ -46,7 +46,12 @@ function luaFilter(where: "before" | "after"): string {
     `    h:respond({[":status"] = "200"}, "answered ${where} the WAF")`,
     "  end",
     "end",
-    `function envoy_on_response(h) h:headers():add("x-lua-${where}", "ran") end`,
+    "function envoy_on_response(h)",
+    `  h:headers():add("x-lua-${where}", "ran")`,
+    where === "before"
+      ? '  h:headers():add("x-remote-address", h:streamInfo():downstreamRemoteAddress())'
+      : "",
+    "end",
   ].join("\n");
 }
 
@@ -237,6 +242,31 @@ describe("gateway settings with a real Envoy", () => {
     // Envoy appended the connection's peer after the addresses the client sent.
     expect(seen["x-forwarded-for"]).toStartWith("198.51.100.1, 203.0.113.7,");
   });
+
+  test("X-Forwarded-For with trusted CIDR ranges: the rightmost address outside them is the client", async () => {
+    const file = join(dir, "shop.yaml");
+    const good = readFileSync(file, "utf8");
+    const xff = "198.51.100.1, 203.0.113.7";
+    const remote = async () => (await get("/ip", { "x-forwarded-for": xff })).headers.get("x-remote-address");
+    expect(await remote()).toBe("203.0.113.7:0");
+    writeFileSync(
+      file,
+      good.replace(
+        /( *)numTrustedHops: 1/,
+        "$1numTrustedHops: 1\n$1trustedCIDRRanges: [127.0.0.0/8, 203.0.113.0/24]",
+      ),
+    );
+    try {
+      await waitFor(
+        "the trusted ranges to apply",
+        async () => (await remote())?.startsWith("198.51.100.1") === true,
+        5000,
+      );
+    } finally {
+      writeFileSync(file, good);
+    }
+    await waitFor("the hop count to apply again", async () => (await remote()) === "203.0.113.7:0", 5000);
+  }, 15_000);
 
   test("request headers above headersLength (2Ki) get 431", async () => {
     expect((await get("/small", { "x-pad": "a".repeat(1000) })).status).toBe(200);
