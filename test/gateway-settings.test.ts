@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { createAuthority } from "../src/certs/authority.ts";
-import { issueServerCertificate } from "../src/certs/issue.ts";
+import { issueClientCertificate, issueServerCertificate } from "../src/certs/issue.ts";
 import { findEnvoy } from "../src/local/envoy-process.ts";
 import { type LocalMode, startLocalMode } from "../src/local/local-mode.ts";
 import { TypeUrl } from "../src/xds/resource-types.ts";
@@ -59,7 +59,13 @@ function b64(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");
 }
 
-function manifests(opts: { certPem: string; keyPem: string; authzPort: number }): string {
+function manifests(opts: {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+  authzPort: number;
+  mtls?: boolean;
+}): string {
   const meta = (name: string) => ({ name, namespace: NS });
   const docs = [
     {
@@ -69,6 +75,7 @@ function manifests(opts: { certPem: string; keyPem: string; authzPort: number })
       type: "kubernetes.io/tls",
       data: { "tls.crt": b64(opts.certPem), "tls.key": b64(opts.keyPem) },
     },
+    { apiVersion: "v1", kind: "Secret", metadata: meta("client-ca"), stringData: { "ca.crt": opts.caPem } },
     {
       apiVersion: "microgateway.airlock.com/v1alpha1",
       kind: "EnvoyHTTPFilter",
@@ -156,7 +163,22 @@ function manifests(opts: { certPem: string; keyPem: string; authzPort: number })
             downstream: {
               remoteIP: { xff: { numTrustedHops: 1 } },
               restrictions: { http: { headersLength: "2Ki" } },
-              tls: { enable: true, secretRef: { name: "shop-tls" }, protocol: { minimum: "TLSv1_2" } },
+              tls: {
+                enable: true,
+                secretRef: { name: "shop-tls" },
+                protocol: { minimum: "TLSv1_2" },
+                ...(opts.mtls
+                  ? {
+                      clientCertificate: {
+                        required: {
+                          trustedCA: { certificates: [{ secretRef: { name: "client-ca" } }] },
+                          allowedSANs: [{ sanType: "URI", matcher: { prefix: "spiffe://shop/" } }],
+                        },
+                      },
+                      xfcc: "SanitizeAndSet",
+                    }
+                  : {}),
+              },
             },
             envoyHTTPFilterRefs: {
               prepend: [{ name: "lua-before" }, { name: "authz" }],
@@ -179,10 +201,16 @@ describe("gateway settings with a real Envoy", () => {
   let local: LocalMode;
   let servers: ReturnType<typeof startServers>;
   let caPem: string;
+  let manifestOptions: Parameters<typeof manifests>[0];
+  const clients: Record<"shop" | "other" | "foreign", { cert: string; key: string }> = {} as never;
   let base: string;
 
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(base + path, { headers, tls: { ca: caPem }, keepalive: false });
+  const get = async (
+    path: string,
+    headers: Record<string, string> = {},
+    client?: { cert: string; key: string },
+  ) => {
+    const res = await fetch(base + path, { headers, tls: { ca: caPem, ...client }, keepalive: false });
     return { status: res.status, headers: res.headers, body: await res.text() };
   };
 
@@ -195,11 +223,23 @@ describe("gateway settings with a real Envoy", () => {
       dnsNames: ["localhost"],
       ipAddresses: ["127.0.0.1"],
     });
+    manifestOptions = {
+      certPem: server.chainPem,
+      keyPem: server.privateKeyPem,
+      caPem,
+      authzPort: servers.authz.port!,
+    };
+    const foreignCa = await createAuthority({ commonName: "another CA" });
+    for (const [who, issuer, uri] of [
+      ["shop", ca, "spiffe://shop/client"],
+      ["other", ca, "spiffe://other/client"],
+      ["foreign", foreignCa, "spiffe://shop/client"],
+    ] as const) {
+      const c = await issueClientCertificate(issuer, { commonName: who, uris: [uri] });
+      clients[who] = { cert: c.chainPem, key: c.privateKeyPem };
+    }
     dir = mkdtempSync(join(tmpdir(), "mgw-settings-"));
-    writeFileSync(
-      join(dir, "shop.yaml"),
-      manifests({ certPem: server.chainPem, keyPem: server.privateKeyPem, authzPort: servers.authz.port! }),
-    );
+    writeFileSync(join(dir, "shop.yaml"), manifests(manifestOptions));
     local = await startLocalMode({
       files: [dir],
       upstream: `http://127.0.0.1:${servers.app.port}`,
@@ -294,6 +334,31 @@ describe("gateway settings with a real Envoy", () => {
     expect(denied.body).toContain("denied by authz");
     expect((await get("/allowed")).status).toBe(200);
   });
+
+  test("required client certificates: the CA and SANs are checked, the certificate is forwarded in XFCC", async () => {
+    const file = join(dir, "shop.yaml");
+    const statusWith = (client?: { cert: string; key: string }) =>
+      get("/mtls", {}, client).then(
+        (r) => r.status,
+        () => 0,
+      );
+    writeFileSync(file, manifests({ ...manifestOptions, mtls: true }));
+    try {
+      await waitFor("client certificates to be required", async () => (await statusWith()) === 0, 5000);
+      const ok = await get("/mtls", { "x-forwarded-client-cert": "By=forged" }, clients.shop);
+      expect(ok.status).toBe(200);
+      const xfcc = (JSON.parse(ok.body) as { headers: Record<string, string> }).headers[
+        "x-forwarded-client-cert"
+      ];
+      expect(xfcc).toContain("URI=spiffe://shop/client");
+      expect(xfcc).not.toContain("forged");
+      expect(await statusWith(clients.other)).toBe(0); // SAN outside spiffe://shop/
+      expect(await statusWith(clients.foreign)).toBe(0); // issued by another CA
+    } finally {
+      writeFileSync(file, manifests(manifestOptions));
+    }
+    await waitFor("client certificates to be optional again", async () => (await statusWith()) === 200, 5000);
+  }, 20_000);
 
   test("a Secret edited to an invalid key is refused and the last good certificate keeps serving", async () => {
     const file = join(dir, "shop.yaml");
