@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { createAuthority } from "../certs/authority.ts";
 import { issueServerCertificate } from "../certs/issue.ts";
 import { isMicrogatewayError } from "../errors.ts";
-import { caBundle, tlsKeyPair } from "./secret-content.ts";
+import { testCertificates } from "../translate/testing/settings-fixtures.ts";
+import { caBundle, crlBundle, tlsKeyPair } from "./secret-content.ts";
 import type { SecretObject } from "./types.ts";
 
 const AT = "SidecarGateway shop/gw: spec.applications[0].downstream.tls.secretRef";
@@ -60,6 +61,17 @@ describe("tlsKeyPair", () => {
     );
     expect(errorOf(() => tlsKeyPair(secret({ "tls.crt": certPem, "tls.key": otherKeyPem }), AT))).toBe(
       `${AT}: Secret shop/cert: tls.key is not the key of the first certificate in tls.crt`,
+    );
+  });
+});
+
+describe("crlBundle", () => {
+  test("accepts a PEM CRL under ca.crl and rejects a broken one", async () => {
+    const { crlPem } = await testCertificates();
+    expect(crlBundle(secret({ "ca.crl": crlPem }, "Opaque"), AT)).toBe(crlPem);
+    const broken = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+    expect(errorOf(() => crlBundle(secret({ "ca.crl": broken }, "Opaque"), AT))).toStartWith(
+      `${AT}: Secret shop/cert key ca.crl holds an unparsable CRL`,
     );
   });
 });

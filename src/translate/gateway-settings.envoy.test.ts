@@ -64,7 +64,7 @@ function bootstrapOf(config: PodConfig): JsonValue {
 }
 
 let workDir = "";
-let certs: { caPem: string; certPem: string; keyPem: string };
+let certs: Awaited<ReturnType<typeof testCertificates>>;
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "settings-validate-"));
@@ -123,7 +123,7 @@ describe("envoy --mode validate accepts the translated settings", () => {
     }, 30_000);
   }
 
-  test("TLS with mutual TLS, SANs, pinning and xfcc", async () => {
+  test("TLS with mutual TLS, CRL, SANs, pinning and xfcc", async () => {
     const model = settingsModel(
       [
         {
@@ -138,6 +138,7 @@ describe("envoy --mode validate accepts the translated settings", () => {
               clientCertificate: {
                 required: {
                   trustedCA: { certificates: [{ secretRef: { name: "ca" } }], verificationDepth: 2 },
+                  crl: { lists: [{ secretRef: { name: "ca" } }], validationMode: "VerifyLeafCertOnly" },
                   allowedSANs: [{ sanType: "DNS", matcher: { regex: ".*\\.shop\\.svc", ignoreCase: true } }],
                   certificatePinning: { allowedSPKIs: [`${"A".repeat(43)}=`] },
                 },
@@ -153,7 +154,7 @@ describe("envoy --mode validate accepts the translated settings", () => {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "ca", namespace: "shop" },
-          stringData: { "ca.crt": certs.caPem },
+          stringData: { "ca.crt": certs.caPem, "ca.crl": certs.crlPem },
         },
       ],
     );

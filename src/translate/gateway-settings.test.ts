@@ -15,7 +15,7 @@ import {
 } from "./testing/settings-fixtures.ts";
 import { translatePod } from "./translate-pod.ts";
 
-let certs: { caPem: string; certPem: string; keyPem: string };
+let certs: Awaited<ReturnType<typeof testCertificates>>;
 beforeAll(async () => {
   certs = await testCertificates();
 });

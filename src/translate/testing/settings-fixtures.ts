@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { X509CrlGenerator } from "@peculiar/x509";
 import type { Listener } from "../../../gen/envoy/config/listener/v3/listener_pb.js";
 import {
   type HttpConnectionManager,
@@ -7,6 +8,7 @@ import {
 } from "../../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { createAuthority } from "../../certs/authority.ts";
 import { issueServerCertificate } from "../../certs/issue.ts";
+import { SIGNING_ALGORITHM } from "../../certs/keys.ts";
 import { buildModel, type Model } from "../../model/model.ts";
 import { parseResource } from "../../model/parse.ts";
 import type { ModelObject, PodInfo } from "../../model/types.ts";
@@ -14,15 +16,31 @@ import type { ModelObject, PodInfo } from "../../model/types.ts";
 export const GROUP = "microgateway.airlock.com/v1alpha1";
 export const POD: PodInfo = { metadata: { name: "web-1", namespace: "shop", labels: { app: "shop" } } };
 
-/** A CA, and a server certificate for localhost/127.0.0.1 it issued, in PEM. */
-export async function testCertificates(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+/** A CA, a server certificate for localhost/127.0.0.1 it issued and an empty CRL it signed, in PEM. */
+export async function testCertificates(): Promise<{
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  crlPem: string;
+}> {
   const ca = await createAuthority({ commonName: "settings test CA" });
   const leaf = await issueServerCertificate(ca, {
     commonName: "shop",
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1"],
   });
-  return { caPem: ca.certificatePem, certPem: leaf.chainPem, keyPem: leaf.privateKeyPem };
+  const crl = await X509CrlGenerator.create({
+    issuer: ca.certificate.subject,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    signingKey: ca.signingKey,
+    nextUpdate: new Date(Date.now() + 86_400_000),
+  });
+  return {
+    caPem: ca.certificatePem,
+    certPem: leaf.chainPem,
+    keyPem: leaf.privateKeyPem,
+    crlPem: crl.toString("pem"),
+  };
 }
 
 /** A model of one SidecarGateway `shop/gw` (selecting POD) with `applications`, plus `others` manifests. */
