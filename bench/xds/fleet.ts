@@ -50,7 +50,7 @@ export function loadBenchFleet(pods: number, manifestDir: string): BenchFleet {
       if (!raw?.metadata) continue;
       raw.metadata.namespace = BENCH_NAMESPACE;
       const obj = parseResource(raw, `${file}#${i + 1}`);
-      if (obj && "kind" in obj) resources.push(obj);
+      if (obj && "kind" in obj && obj.kind !== "Secret") resources.push(obj);
     }
   }
   const podList: PodInfo[] = [];

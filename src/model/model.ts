@@ -7,13 +7,17 @@
  */
 
 import { MicrogatewayError } from "../errors.ts";
+import { settingsDependencies, validateSettingsReferences } from "./settings-references.ts";
 import {
   type ContentSecurity,
-  type CustomResource,
   DEFAULT_DENY_RULES_SPEC,
   type DenyRules,
   type DenyRulesSpec,
+  type EnvoyCluster,
+  type EnvoyHTTPFilter,
+  type ModelObject,
   type PodInfo,
+  type SecretObject,
   type SecuredRoute,
   type SidecarGateway,
 } from "./types.ts";
@@ -24,6 +28,10 @@ export interface Model {
   readonly contentSecurities: ReadonlyMap<string, ContentSecurity>;
   readonly denyRules: ReadonlyMap<string, DenyRules>;
   readonly pods: ReadonlyMap<string, PodInfo>;
+  readonly envoyClusters: ReadonlyMap<string, EnvoyCluster>;
+  readonly envoyHTTPFilters: ReadonlyMap<string, EnvoyHTTPFilter>;
+  /** Kubernetes Secrets (TLS certificates and CAs the gateways reference). */
+  readonly secrets: ReadonlyMap<string, SecretObject>;
 }
 
 /** What `resolveDenyRules` found: the spec to enforce and where it came from. */
@@ -46,16 +54,19 @@ export function objectKey(meta: { readonly namespace: string; readonly name: str
  * share kind, namespace and name: neither may silently win, since which one did would depend on
  * file order.
  */
-export function buildModel(objects: Iterable<CustomResource | PodInfo>): Model {
+export function buildModel(objects: Iterable<ModelObject>): Model {
   const byKind = {
     SidecarGateway: new Map<string, SidecarGateway>(),
     ContentSecurity: new Map<string, ContentSecurity>(),
     DenyRules: new Map<string, DenyRules>(),
     Pod: new Map<string, PodInfo>(),
+    EnvoyCluster: new Map<string, EnvoyCluster>(),
+    EnvoyHTTPFilter: new Map<string, EnvoyHTTPFilter>(),
+    Secret: new Map<string, SecretObject>(),
   };
   for (const obj of objects) {
     const kind = "kind" in obj ? obj.kind : "Pod";
-    const map: Map<string, CustomResource | PodInfo> = byKind[kind];
+    const map: Map<string, ModelObject> = byKind[kind];
     const key = objectKey(obj.metadata);
     const earlier = map.get(key);
     if (earlier !== undefined) {
@@ -71,6 +82,9 @@ export function buildModel(objects: Iterable<CustomResource | PodInfo>): Model {
     contentSecurities: sorted(byKind.ContentSecurity),
     denyRules: sorted(byKind.DenyRules),
     pods: sorted(byKind.Pod),
+    envoyClusters: sorted(byKind.EnvoyCluster),
+    envoyHTTPFilters: sorted(byKind.EnvoyHTTPFilter),
+    secrets: sorted(byKind.Secret),
   });
 }
 
@@ -124,6 +138,7 @@ export function gatewayDependencies(model: Model, gateway: SidecarGateway): Gate
       }
     }
   }
+  for (const d of settingsDependencies(model, gateway)) deps.set(d.id, d.version);
   return [...deps].map(([id, version]) => ({ id, version }));
 }
 
@@ -198,6 +213,7 @@ export function validateModel(model: Model): MicrogatewayError[] {
     const broken = brokenDenyRulesRef(model, cs);
     if (broken !== undefined) errors.push(broken);
   }
+  errors.push(...validateSettingsReferences(model));
   for (const pod of model.pods.values()) {
     const selecting = gatewaysForPod(model, pod);
     if (selecting.length > 1) {
@@ -225,7 +241,7 @@ function brokenDenyRulesRef(model: Model, cs: ContentSecurity): MicrogatewayErro
   );
 }
 
-function originOf(obj: CustomResource | PodInfo): string {
+function originOf(obj: ModelObject): string {
   return obj.metadata.origin ?? "(unknown origin)";
 }
 

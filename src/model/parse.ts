@@ -29,18 +29,22 @@ import {
   show,
 } from "./fields.ts";
 import { parseCustomRules } from "./parse-custom-rules.ts";
+import { parseEnvoyClusterSpec, parseEnvoyHTTPFilterSpec, parseSecretContent } from "./parse-envoy-raw.ts";
+import { parseApplicationSettings, parseEnvoyClusterRefs } from "./parse-gateway-settings.ts";
 import {
   API_VERSION,
   type Application,
   type ContentSecurity,
   type ContentSecuritySpec,
-  type CustomResource,
   DENY_RULE_LEVELS,
   type DenyRules,
   type DenyRulesSpec,
+  type EnvoyCluster,
+  type EnvoyHTTPFilter,
+  type ModelObject,
   type ObjectMeta,
-  type PodInfo,
   type Route,
+  type SecretObject,
   type SecuredRoute,
   type SidecarGateway,
   type SidecarGatewaySpec,
@@ -58,7 +62,7 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  *
  * @example parseResource(yaml.parse(text), "examples/local/gateway.yaml#1")
  */
-export function parseResource(obj: unknown, origin?: string): CustomResource | PodInfo | undefined {
+export function parseResource(obj: unknown, origin?: string): ModelObject | undefined {
   if (!isRecord(obj)) {
     throw new MicrogatewayError(
       "InvalidManifest",
@@ -79,6 +83,11 @@ export function parseResource(obj: unknown, origin?: string): CustomResource | P
     const { meta } = parseMetadata("Pod", obj.metadata, origin);
     return freeze(withVersion({ metadata: meta }, obj.metadata));
   }
+  if (apiVersion === "v1" && kind === "Secret") {
+    const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+    const content = parseSecretContent(at, obj);
+    return freeze(withVersion<SecretObject>({ kind, metadata: meta, ...content }, obj.metadata));
+  }
   if (apiVersion !== API_VERSION) return undefined;
   switch (kind) {
     case "SidecarGateway": {
@@ -96,6 +105,16 @@ export function parseResource(obj: unknown, origin?: string): CustomResource | P
       const spec = parseDenyRulesSpec(child(at, "spec"), obj.spec);
       return freeze(withVersion<DenyRules>({ kind, metadata: meta, spec }, obj.metadata));
     }
+    case "EnvoyCluster": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseEnvoyClusterSpec(child(at, "spec"), obj.spec, meta);
+      return freeze(withVersion<EnvoyCluster>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "EnvoyHTTPFilter": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseEnvoyHTTPFilterSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<EnvoyHTTPFilter>({ kind, metadata: meta, spec }, obj.metadata));
+    }
     default:
       // Other kinds of our group (HeaderRewrites, Limits, ...) are not modelled yet.
       return undefined;
@@ -106,7 +125,7 @@ export function parseResource(obj: unknown, origin?: string): CustomResource | P
 // Kinds
 
 function parseSidecarGatewaySpec(at: At, raw: unknown): SidecarGatewaySpec {
-  // Accepted but not modelled yet (dropped): sessionHandlingRef, envoyClusterRefs.
+  // Accepted but not modelled yet (dropped): sessionHandlingRef.
   const spec = asRecord(at, required(at, raw));
   const selectorAt = child(at, "podSelector");
   const selector = asRecord(selectorAt, required(selectorAt, spec.podSelector));
@@ -127,11 +146,11 @@ function parseSidecarGatewaySpec(at: At, raw: unknown): SidecarGatewaySpec {
     }
     firstByPort.set(app.containerPort, i);
   });
-  return { podSelector: { matchLabels }, applications };
+  return { podSelector: { matchLabels }, applications, ...parseEnvoyClusterRefs(at, spec) };
 }
 
 function parseApplication(at: At, raw: unknown): Application {
-  // Accepted but not modelled yet (dropped): downstream, upstream, envoyHTTPFilterRefs, telemetryRef.
+  // Accepted but not modelled yet (dropped): telemetryRef.
   const app = asRecord(at, raw);
   const portAt = child(at, "containerPort");
   const containerPort =
@@ -142,7 +161,7 @@ function parseApplication(at: At, raw: unknown): Application {
     present(app.routes) === undefined
       ? [{ pathPrefix: "/", secured: {} }]
       : asList(routesAt, app.routes, 0, MAX_ROUTES).map((r, i) => parseRoute(child(routesAt, i), r));
-  return { containerPort, routes };
+  return { containerPort, routes, ...parseApplicationSettings(at, app) };
 }
 
 function parseRoute(at: At, raw: unknown): Route {

@@ -8,7 +8,12 @@
  * parser (src/model/parse.ts) for files, so optional fields here are truly optional in the API too.
  */
 
-import type { HTTP_METHODS, ThreatHandlingMode } from "../api/common.ts";
+import type {
+  HTTP_METHODS,
+  LocalRef as LocalRefShape,
+  ThreatHandlingMode,
+  TLS_VERSIONS,
+} from "../api/common.ts";
 import type { contentSecuritySpecSchema } from "../api/content-security.ts";
 import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
 import type { Stored } from "../api/schema.ts";
@@ -62,13 +67,15 @@ export interface SidecarGateway {
   readonly spec: SidecarGatewaySpec;
 }
 
-/** Not modelled yet: sessionHandlingRef, envoyClusterRefs. */
+/** Not modelled yet: sessionHandlingRef. */
 export interface SidecarGatewaySpec extends Pick<ApiSidecarGatewaySpec, "podSelector"> {
   readonly applications: readonly Application[];
+  /** EnvoyClusters added to the engines; absent: none. */
+  readonly envoyClusterRefs?: readonly LocalRefShape[];
 }
 
-/** Not modelled yet: downstream, upstream, envoyHTTPFilterRefs, telemetryRef. */
-export interface Application extends Pick<ApiApplication, "containerPort"> {
+/** Not modelled yet: telemetryRef. */
+export interface Application extends Pick<ApiApplication, "containerPort">, ApplicationSettings {
   /** Ordered; the first route whose pathPrefix matches wins. Absent in the API: one secured route for "/". */
   readonly routes: readonly Route[];
 }
@@ -173,8 +180,11 @@ export interface PodInfo {
 }
 
 /** Any custom resource the model holds. */
-export type CustomResource = SidecarGateway | ContentSecurity | DenyRules;
+export type CustomResource = SidecarGateway | ContentSecurity | DenyRules | EnvoyCluster | EnvoyHTTPFilter;
 export type CustomResourceKind = CustomResource["kind"];
+
+/** Anything a source puts into the model. */
+export type ModelObject = CustomResource | PodInfo | SecretObject;
 
 /** Envoy node id of a pod's engine: `<pod>.<namespace>` (namespaces cannot contain dots, pods can). */
 export function nodeIdOf(pod: { readonly name: string; readonly namespace: string }): string {
@@ -187,3 +197,169 @@ export function parseNodeId(nodeId: string): { name: string; namespace: string }
   if (dot <= 0 || dot === nodeId.length - 1) return undefined;
   return { name: nodeId.slice(0, dot), namespace: nodeId.slice(dot + 1) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gateway settings (reference §3.3 downstream, upstream, envoyHTTPFilterRefs, envoyClusterRefs)
+//
+// Present on an Application only when the manifest sets them; absent means the API's defaults
+// (the translator applies DEFAULT_DOWNSTREAM / DEFAULT_UPSTREAM), as Kubernetes defaults nested
+// fields only when their parent object exists. Durations are in milliseconds, sizes in bytes.
+
+/** HTTP version choice after parse: the API's one-of as a tagged value (absent in the API: auto). */
+export type HttpProtocolChoice =
+  | { readonly kind: "http1" }
+  | { readonly kind: "http2"; readonly allowConnect: boolean }
+  | { readonly kind: "auto"; readonly allowConnect: boolean };
+
+/** Where the client IP comes from (absent in the API: xff with one trusted hop). */
+export type RemoteIPSource =
+  | {
+      readonly kind: "xff";
+      readonly numTrustedHops: number;
+      /** CIDR ranges; empty: trust X-Forwarded-For from any peer. */
+      readonly trustedCIDRRanges: readonly string[];
+    }
+  | { readonly kind: "customHeader"; readonly headerName: string; readonly required: boolean }
+  | { readonly kind: "connectionIP" };
+
+/** TLS versions and ciphers of one side. */
+export interface TlsParameters {
+  readonly minimum?: (typeof TLS_VERSIONS)[number];
+  readonly maximum?: (typeof TLS_VERSIONS)[number];
+  readonly ciphers?: readonly string[];
+}
+
+/** Trusted CAs: Secrets with key ca.crt. */
+export interface TrustedCASettings {
+  readonly secretRefs: readonly LocalRefShape[];
+  readonly verificationDepth: number;
+}
+
+/** Certificate revocation lists: Secrets with key ca.crl. */
+export interface CrlSettings {
+  readonly secretRefs: readonly LocalRefShape[];
+  readonly validationMode: "VerifyChain" | "VerifyLeafCertOnly";
+}
+
+/** A SAN the client certificate must have (one of several). */
+export interface SanMatch {
+  readonly sanType: "DNS" | "Email" | "URI" | "IPAddress";
+  readonly matcher: StringMatch;
+}
+
+/** Client certificates (mutual TLS); the API's one-of as a tagged value (absent: ignored). */
+export type ClientCertificateSettings =
+  | { readonly kind: "ignored" }
+  | { readonly kind: "optional"; readonly trustedCA: TrustedCASettings; readonly crl?: CrlSettings }
+  | {
+      readonly kind: "required";
+      readonly trustedCA?: TrustedCASettings;
+      readonly crl?: CrlSettings;
+      readonly allowedSANs?: readonly SanMatch[];
+      readonly certificatePinning?: {
+        readonly allowedHashes?: readonly string[];
+        readonly allowedSPKIs?: readonly string[];
+      };
+    };
+
+export const XFCC_MODES = [
+  "Sanitize",
+  "ForwardOnly",
+  "AppendAndForward",
+  "SanitizeAndSet",
+  "AlwaysForwardOnly",
+] as const;
+export type XfccMode = (typeof XFCC_MODES)[number];
+
+/** TLS towards clients; present only when enabled. */
+export interface DownstreamTls extends TlsParameters {
+  /** A Secret of type kubernetes.io/tls. */
+  readonly secretRef: LocalRefShape;
+  readonly clientCertificate: ClientCertificateSettings;
+  readonly xfcc: XfccMode;
+}
+
+/** The connection from clients to the engine. */
+export interface DownstreamSettings {
+  readonly protocol: HttpProtocolChoice;
+  readonly remoteIP: RemoteIPSource;
+  readonly requestNormalizations: { readonly mergeSlashes: boolean; readonly normalizePath: boolean };
+  /** restrictions.http.headersLength in bytes. */
+  readonly headersLengthBytes: number;
+  /** timeouts.http in milliseconds; 0 disables one. */
+  readonly timeouts: {
+    readonly idleMs: number;
+    readonly maxDurationMs: number;
+    readonly requestHeadersMs: number;
+  };
+  readonly tls?: DownstreamTls;
+}
+
+/** The connection from the engine to the application. */
+export interface UpstreamSettings {
+  readonly protocol: HttpProtocolChoice;
+  /** timeouts.http in milliseconds; idle absent: the downstream idle timeout. */
+  readonly timeouts: { readonly idleMs?: number; readonly maxDurationMs: number };
+  /** TLS towards the application; present only when enabled. */
+  readonly tls?: TlsParameters;
+}
+
+/** The API defaults of `downstream`, applied when an application has none. */
+export const DEFAULT_DOWNSTREAM: DownstreamSettings = {
+  protocol: { kind: "auto", allowConnect: false },
+  remoteIP: { kind: "xff", numTrustedHops: 1, trustedCIDRRanges: [] },
+  requestNormalizations: { mergeSlashes: true, normalizePath: true },
+  headersLengthBytes: 60 * 1024,
+  timeouts: { idleMs: 300_000, maxDurationMs: 300_000, requestHeadersMs: 10_000 },
+};
+
+/** The API defaults of `upstream`, applied when an application has none. */
+export const DEFAULT_UPSTREAM: UpstreamSettings = {
+  protocol: { kind: "auto", allowConnect: false },
+  timeouts: { maxDurationMs: 15_000 },
+};
+
+/** Raw Envoy HTTP filters of an application, in order. */
+export interface EnvoyHTTPFilterRefs {
+  readonly prepend: readonly LocalRefShape[];
+  readonly append: readonly LocalRefShape[];
+}
+
+/** An Application with its optional settings (see the section comment above). */
+export interface ApplicationSettings {
+  readonly downstream?: DownstreamSettings;
+  readonly upstream?: UpstreamSettings;
+  readonly envoyHTTPFilterRefs?: EnvoyHTTPFilterRefs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// EnvoyCluster, EnvoyHTTPFilter (reference §3.10) and Secrets
+
+/** A raw Envoy cluster; `value` is Envoy's JSON form, already checked to convert to a Cluster. */
+export interface EnvoyCluster {
+  readonly kind: "EnvoyCluster";
+  readonly metadata: ObjectMeta;
+  readonly spec: { readonly value: Readonly<Record<string, unknown>> };
+}
+
+/** A raw Envoy HTTP filter; `value` is Envoy's JSON form, already checked to convert to an HttpFilter. */
+export interface EnvoyHTTPFilter {
+  readonly kind: "EnvoyHTTPFilter";
+  readonly metadata: ObjectMeta;
+  readonly spec: { readonly value: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * A Kubernetes Secret (core/v1) as the model holds it: the type and the decoded values (`data`
+ * base64-decoded, `stringData` merged over it as the API server does). Only what gateways reference
+ * is held in cluster mode; whether its content fits the reference is checked where it is used.
+ */
+export interface SecretObject {
+  readonly kind: "Secret";
+  readonly metadata: ObjectMeta;
+  readonly type: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** The Secret type a downstream.tls.secretRef must have. */
+export const TLS_SECRET_TYPE = "kubernetes.io/tls";

@@ -10,7 +10,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { errorMessage, isMicrogatewayError, MicrogatewayError } from "../errors.ts";
 import { parseResource } from "../model/parse.ts";
-import type { CustomResource, PodInfo } from "../model/types.ts";
+import type { ModelObject } from "../model/types.ts";
 
 /** File name endings read from a directory (and accepted for a file named directly). */
 export const MANIFEST_EXTENSIONS: readonly string[] = [".yaml", ".yml", ".json"];
@@ -18,7 +18,7 @@ export const MANIFEST_EXTENSIONS: readonly string[] = [".yaml", ".yml", ".json"]
 /** The result of reading all manifests once. Every message starts with `<file>#<document>`. */
 export interface ManifestLoad {
   /** Valid objects in file order (files sorted by name within a directory). */
-  readonly objects: (CustomResource | PodInfo)[];
+  readonly objects: ModelObject[];
   /** Objects of kinds the model does not hold, e.g. `a.yaml#3: apps/v1 Deployment shop/web`. */
   readonly ignored: string[];
   /** Unreadable files, YAML syntax errors (with line and column) and invalid resources. */

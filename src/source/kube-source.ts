@@ -7,9 +7,10 @@ import {
   makeInformer,
 } from "@kubernetes/client-node";
 import { errorMessage, isMicrogatewayError, MicrogatewayError } from "../errors.ts";
-import { buildModel, type Model } from "../model/model.ts";
+import { buildModel, gatewayDependencies, type Model } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
-import { API_GROUP, type CustomResource, type PodInfo } from "../model/types.ts";
+import { API_GROUP, type ModelObject } from "../model/types.ts";
+import { asSecretObject, secretKeys, startSecretWatches } from "./secret-watches.ts";
 import { ALL_NAMESPACES, matchesLabelSelector, type WatchScope } from "./watch-scope.ts";
 
 /** A watched kind: where to list/watch it and how it is called in the model. */
@@ -68,6 +69,9 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
   { kind: "SidecarGateway", plural: "sidecargateways" },
   { kind: "ContentSecurity", plural: "contentsecurities" },
   { kind: "DenyRules", plural: "denyrules" },
+  // Raw Envoy objects that SidecarGateways reference (reference §3.10).
+  { kind: "EnvoyCluster", plural: "envoyclusters" },
+  { kind: "EnvoyHTTPFilter", plural: "envoyhttpfilters" },
 ];
 
 /**
@@ -127,9 +131,9 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     string,
     {
       version: string;
-      value: CustomResource | PodInfo | undefined;
+      value: ModelObject | undefined;
       error?: MicrogatewayError;
-      lastGood?: CustomResource | PodInfo;
+      lastGood?: ModelObject;
     }
   >();
   const versionOf = (kind: string, o: KubernetesObject): string =>
@@ -182,6 +186,18 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     return { k, informer, key };
   };
   const informers = kinds.map(watch);
+  const secrets = startSecretWatches(
+    kubeConfig,
+    core,
+    (key) => {
+      if (stopped) return;
+      parsed.delete(`Secret ${key}`);
+      changed.add(`Secret ${key}`);
+      schedule();
+    },
+    log,
+    opts.restartDelayMs,
+  );
   const namespaces = namespaceKind && watch(namespaceKind);
 
   const watchesNamespace = (namespace: string): boolean => {
@@ -198,7 +214,7 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
 
   function rebuild(): void {
     timer = undefined;
-    const objects: (CustomResource | PodInfo)[] = [];
+    const objects: ModelObject[] = [];
     const invalid = new Map<string, MicrogatewayError>();
     const podUids = new Map<string, string>();
     const nowVisible = new Set<string>();
@@ -238,6 +254,28 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
         } else if (entry.value) objects.push(entry.value);
       }
     }
+    // Only the Secrets gateways reference are watched (src/source/secret-watches.ts).
+    for (const [key, raw] of secrets.current()) {
+      const ns = key.slice(0, key.indexOf("/"));
+      if (!(inScope.get(ns) ?? watchesNamespace(ns))) continue;
+      const id = `Secret ${key}`;
+      nowVisible.add(id);
+      const version = raw.metadata?.resourceVersion ?? "";
+      let entry = parsed.get(id);
+      if (!entry || entry.version !== version) {
+        try {
+          entry = { version, value: parseResource(asSecretObject(raw), id) };
+        } catch (e) {
+          const error = isMicrogatewayError(e)
+            ? e
+            : new MicrogatewayError("InvalidResource", `${id}: ${errorMessage(e)}`);
+          entry = { version, value: undefined, error };
+        }
+        parsed.set(id, entry);
+      }
+      if (entry.error) invalid.set(id, entry.error);
+      else if (entry.value) objects.push(entry.value);
+    }
     let model: Model;
     try {
       model = buildModel(objects);
@@ -251,6 +289,7 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
     visible = nowVisible;
     snapshot = { model, changed: new Set(changed), invalid, podUids };
     changed.clear();
+    secrets.reconcile(referencedSecrets(model)).catch((e: unknown) => log?.(`kube: ${errorMessage(e)}`));
     try {
       opts.onSnapshot(snapshot);
     } catch (e) {
@@ -263,6 +302,13 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
   if (timer) clearTimeout(timer);
   timer = undefined;
   rebuild();
+  // The first snapshot must hold the Secrets its gateways name: list them before resolving.
+  await secrets.reconcile(referencedSecrets(snapshot.model));
+  if (timer) {
+    clearTimeout(timer);
+    timer = undefined;
+    rebuild();
+  }
 
   return {
     current: () => snapshot,
@@ -271,6 +317,14 @@ export async function startKubeSource(opts: KubeSourceOptions): Promise<KubeSour
       stopped = true;
       if (timer) clearTimeout(timer);
       await Promise.all(all.map(({ informer }) => informer.stop()));
+      await secrets.stop();
     },
   };
+}
+
+/** `namespace/name` of every Secret a gateway of the model references. */
+function referencedSecrets(model: Model): Set<string> {
+  const ids: string[] = [];
+  for (const gw of model.gateways.values()) for (const d of gatewayDependencies(model, gw)) ids.push(d.id);
+  return secretKeys(ids);
 }

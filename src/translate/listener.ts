@@ -15,13 +15,20 @@ import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/o
 import {
   HttpConnectionManager_CodecType,
   HttpConnectionManagerSchema,
+  type HttpFilter,
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import type { DownstreamChain } from "./downstream.ts";
 import { applicationName, DENY_RULES_FILTER, INGRESS_LISTENER } from "./names.ts";
 
 /** One protected application of the pod: its port and its translated routes. */
 export interface ApplicationChain {
   readonly containerPort: number;
   readonly routes: readonly Route[];
+  /** HCM settings and TLS from the application's downstream settings (src/translate/downstream.ts). */
+  readonly downstream?: DownstreamChain;
+  /** Raw EnvoyHTTPFilters before our filters, and after them (before the router). */
+  readonly prependFilters?: readonly HttpFilter[];
+  readonly appendFilters?: readonly HttpFilter[];
 }
 
 /** Where the engine listens. In a pod: 0.0.0.0:13378. */
@@ -72,12 +79,14 @@ function applicationChain(app: ApplicationChain): FilterChain {
       value: { name, virtualHosts: [{ name, domains: ["*"], routes: [...app.routes] }] },
     },
     httpFilters: [
+      ...(app.prependFilters ?? []),
       {
         // No rules at the listener: each route carries its own deny rules (RBACPerRoute), and a
         // route without them (unsecured) disables the filter.
         name: DENY_RULES_FILTER,
         configType: { case: "typedConfig", value: anyPack(RBACSchema, create(RBACSchema)) },
       },
+      ...(app.appendFilters ?? []),
       {
         name: "envoy.filters.http.router",
         configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) },
@@ -128,10 +137,13 @@ function applicationChain(app: ApplicationChain): FilterChain {
         },
       },
     ],
+    // The application's downstream settings override the defaults above.
+    ...app.downstream?.hcm,
   });
   return create(FilterChainSchema, {
     name,
     filterChainMatch: { destinationPort: app.containerPort },
+    ...(app.downstream?.transportSocket ? { transportSocket: app.downstream.transportSocket } : {}),
     filters: [
       {
         name: "envoy.filters.network.http_connection_manager",

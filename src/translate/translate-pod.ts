@@ -7,13 +7,16 @@ import {
   type RBACPerRoute,
   RBACPerRouteSchema,
 } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
+import type { Secret } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { MicrogatewayError } from "../errors.ts";
 import { gatewaysForPod, type Model, objectKey, resolveDenyRules, routeLocation } from "../model/model.ts";
 import type { Application, PodInfo, SidecarGateway } from "../model/types.ts";
 import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
 import { denyRulesPerRoute } from "./deny-rules/index.ts";
+import { gatewaySettings } from "./gateway-settings.ts";
 import { type ApplicationChain, ingressListener, type ListenAddress } from "./listener.ts";
 import { DENY_RULES_FILTER, ENGINE_PORT, upstreamClusterName } from "./names.ts";
+import { routeTimeout, withUpstreamSettings } from "./upstream.ts";
 
 /** Settings that depend on where the engine runs, not on the custom resources. */
 export interface TranslateOptions {
@@ -29,6 +32,8 @@ export interface PodConfig {
   readonly gateway?: string;
   readonly clusters: readonly Cluster[];
   readonly listeners: readonly Listener[];
+  /** SDS secrets the listeners name (TLS certificates, client CAs); absent: none. */
+  readonly secrets?: readonly Secret[];
 }
 
 /**
@@ -49,16 +54,22 @@ export function translatePod(model: Model, pod: PodInfo, options: TranslateOptio
   }
   const gateway = gateways[0]!;
   const upstreamFor = options.upstreamFor ?? ((port: number) => ({ host: "127.0.0.1", port }));
+  const settings = gatewaySettings(model, gateway);
   const apps: ApplicationChain[] = gateway.spec.applications.map((app, a) => ({
     containerPort: app.containerPort,
     routes: app.routes.map((_, r) => translateRoute(model, gateway, app, a, r)),
+    ...settings.applications[a],
   }));
   return {
     gateway: objectKey(gateway.metadata),
-    clusters: gateway.spec.applications.map((app) =>
-      upstreamCluster(app.containerPort, upstreamFor(app.containerPort)),
-    ),
+    clusters: [
+      ...gateway.spec.applications.map((app) =>
+        withUpstreamSettings(upstreamCluster(app.containerPort, upstreamFor(app.containerPort)), app),
+      ),
+      ...settings.clusters,
+    ],
     listeners: [ingressListener(apps, options.listen ?? { host: "0.0.0.0", port: ENGINE_PORT })],
+    secrets: settings.secrets,
   };
 }
 
@@ -85,8 +96,8 @@ function translateRoute(
       case: "route",
       value: {
         clusterSpecifier: { case: "cluster", value: upstreamClusterName(app.containerPort) },
-        // The API's default upstream timeouts.http.maxDuration.
-        timeout: { seconds: 15n },
+        // upstream.timeouts.http.maxDuration (default 15s).
+        timeout: routeTimeout(app),
       },
     },
     typedPerFilterConfig: { [DENY_RULES_FILTER]: anyPack(RBACPerRouteSchema, perRoute) },
