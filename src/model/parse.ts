@@ -28,7 +28,9 @@ import {
   required,
   show,
 } from "./fields.ts";
+import { parseHeaderRewritesSpec } from "./header-rewrites.ts";
 import { parseCustomRules } from "./parse-custom-rules.ts";
+import { parseTelemetrySpec } from "./telemetry.ts";
 import {
   API_VERSION,
   type Application,
@@ -38,12 +40,14 @@ import {
   DENY_RULE_LEVELS,
   type DenyRules,
   type DenyRulesSpec,
+  type HeaderRewrites,
   type ObjectMeta,
   type PodInfo,
   type Route,
   type SecuredRoute,
   type SidecarGateway,
   type SidecarGatewaySpec,
+  type Telemetry,
   THREAT_HANDLING_MODES,
 } from "./types.ts";
 
@@ -96,8 +100,18 @@ export function parseResource(obj: unknown, origin?: string): CustomResource | P
       const spec = parseDenyRulesSpec(child(at, "spec"), obj.spec);
       return freeze(withVersion<DenyRules>({ kind, metadata: meta, spec }, obj.metadata));
     }
+    case "HeaderRewrites": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseHeaderRewritesSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<HeaderRewrites>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "Telemetry": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseTelemetrySpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<Telemetry>({ kind, metadata: meta, spec }, obj.metadata));
+    }
     default:
-      // Other kinds of our group (HeaderRewrites, Limits, ...) are not modelled yet.
+      // Other kinds of our group (Limits, ...) are not modelled yet.
       return undefined;
   }
 }
@@ -131,7 +145,7 @@ function parseSidecarGatewaySpec(at: At, raw: unknown): SidecarGatewaySpec {
 }
 
 function parseApplication(at: At, raw: unknown): Application {
-  // Accepted but not modelled yet (dropped): downstream, upstream, envoyHTTPFilterRefs, telemetryRef.
+  // Accepted but not modelled yet (dropped): downstream, upstream, envoyHTTPFilterRefs.
   const app = asRecord(at, raw);
   const portAt = child(at, "containerPort");
   const containerPort =
@@ -142,7 +156,7 @@ function parseApplication(at: At, raw: unknown): Application {
     present(app.routes) === undefined
       ? [{ pathPrefix: "/", secured: {} }]
       : asList(routesAt, app.routes, 0, MAX_ROUTES).map((r, i) => parseRoute(child(routesAt, i), r));
-  return { containerPort, routes };
+  return { containerPort, routes, ...optionalRef(at, app, "telemetryRef") };
 }
 
 function parseRoute(at: At, raw: unknown): Route {

@@ -13,6 +13,8 @@ import type { contentSecuritySpecSchema } from "../api/content-security.ts";
 import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
 import type { Stored } from "../api/schema.ts";
 import type { applicationSchema, routeSchema, sidecarGatewaySpecSchema } from "../api/sidecar-gateway.ts";
+import type { HeaderRewritesSpec } from "./header-rewrites.ts";
+import type { TelemetrySpec } from "./telemetry.ts";
 
 export {
   HTTP_METHODS,
@@ -67,8 +69,8 @@ export interface SidecarGatewaySpec extends Pick<ApiSidecarGatewaySpec, "podSele
   readonly applications: readonly Application[];
 }
 
-/** Not modelled yet: downstream, upstream, envoyHTTPFilterRefs, telemetryRef. */
-export interface Application extends Pick<ApiApplication, "containerPort"> {
+/** Not modelled yet: downstream, upstream, envoyHTTPFilterRefs. */
+export interface Application extends Pick<ApiApplication, "containerPort" | "telemetryRef"> {
   /** Ordered; the first route whose pathPrefix matches wins. Absent in the API: one secured route for "/". */
   readonly routes: readonly Route[];
 }
@@ -165,6 +167,22 @@ export const DEFAULT_DENY_RULES_SPEC: DenyRulesSpec = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// HeaderRewrites (reference §3.6) and Telemetry (§3.9): specs in src/model/header-rewrites.ts and
+// src/model/telemetry.ts, which also parse them.
+
+export interface HeaderRewrites {
+  readonly kind: "HeaderRewrites";
+  readonly metadata: ObjectMeta;
+  readonly spec: HeaderRewritesSpec;
+}
+
+export interface Telemetry {
+  readonly kind: "Telemetry";
+  readonly metadata: ObjectMeta;
+  readonly spec: TelemetrySpec;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pods
 
 /** The part of a Pod the control plane needs. */
@@ -173,7 +191,7 @@ export interface PodInfo {
 }
 
 /** Any custom resource the model holds. */
-export type CustomResource = SidecarGateway | ContentSecurity | DenyRules;
+export type CustomResource = SidecarGateway | ContentSecurity | DenyRules | HeaderRewrites | Telemetry;
 export type CustomResourceKind = CustomResource["kind"];
 
 /** Envoy node id of a pod's engine: `<pod>.<namespace>` (namespaces cannot contain dots, pods can). */

@@ -68,6 +68,8 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
   { kind: "SidecarGateway", plural: "sidecargateways" },
   { kind: "ContentSecurity", plural: "contentsecurities" },
   { kind: "DenyRules", plural: "denyrules" },
+  { kind: "HeaderRewrites", plural: "headerrewrites" },
+  { kind: "Telemetry", plural: "telemetries" },
 ];
 
 /**
