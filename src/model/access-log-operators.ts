@@ -85,7 +85,6 @@ export const ENVOY_LOG_OPERATORS: readonly string[] = [
   "DOWNSTREAM_LOCAL_ADDRESS",
   "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
   "DOWNSTREAM_LOCAL_PORT",
-  "DOWNSTREAM_CONNECTION_ID",
   "DOWNSTREAM_PEER_URI_SAN",
   "DOWNSTREAM_PEER_DNS_SAN",
   "DOWNSTREAM_LOCAL_URI_SAN",
@@ -124,6 +123,19 @@ export const ENVOY_LOG_OPERATORS: readonly string[] = [
   "TRACE_ID",
 ];
 
+/** Operators Envoy refuses without an argument in parentheses. */
+const NEEDS_ARGUMENT = new Set([
+  "REQ",
+  "RESP",
+  "TRAILER",
+  "DYNAMIC_METADATA",
+  "CLUSTER_METADATA",
+  "UPSTREAM_METADATA",
+  "FILTER_STATE",
+  "ENVIRONMENT",
+  "COMMON_DURATION",
+]);
+
 const OPERATOR = /%([A-Z][A-Z0-9_]*)(\([^)]*\))?(:[0-9]+)?%/g;
 
 /**
@@ -139,6 +151,9 @@ export function logOperatorProblem(text: string): string | undefined {
     const name = match[1] as string;
     if (!(name in AIRLOCK_LOG_OPERATORS) && !ENVOY_LOG_OPERATORS.includes(name)) {
       return `uses %${name}%, which is neither an Envoy command operator we support nor an Airlock operator (${Object.keys(AIRLOCK_LOG_OPERATORS).join(", ")})`;
+    }
+    if (NEEDS_ARGUMENT.has(name) && match[2] === undefined) {
+      return `uses %${name}% without its argument, e.g. %${name}(...)%`;
     }
     if (name in AIRLOCK_LOG_OPERATORS && (match[2] !== undefined || match[3] !== undefined)) {
       return `uses ${match[0]}, but %${name}% takes no arguments`;

@@ -14,6 +14,7 @@ import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/
 import { UuidRequestIdConfigSchema } from "../../gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js";
 import { freePort, waitFor } from "../../test/support/net.ts";
 import { engineBootstrap } from "../bootstrap/engine-bootstrap.ts";
+import { AIRLOCK_LOG_OPERATORS, ENVOY_LOG_OPERATORS } from "../model/access-log-operators.ts";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import { API_VERSION, type CustomResource, type PodInfo } from "../model/types.ts";
@@ -68,7 +69,24 @@ const meta = (kind: string, name: string) => ({
 });
 const parse = (obj: unknown) => parseResource(obj) as CustomResource | PodInfo;
 
-function objects(appPort: number, telemetry: boolean): (CustomResource | PodInfo)[] {
+const TEST_FORMAT = {
+  marker: "mgw-test",
+  path: "%REQ(:PATH)%",
+  status: "%RESPONSE_CODE%",
+  correlation: "%LOG_CORRELATION%",
+  request_id: "%REQ(X-REQUEST-ID)%",
+  airlock: {
+    summary: { action: "%SUMMARY_ACTION%" },
+    rule_key: "%BLOCK_RULE_KEY%",
+    log_only: "%LOG_ONLY_ACTIONS%",
+  },
+};
+
+function objects(
+  appPort: number,
+  telemetry: boolean,
+  format: object = TEST_FORMAT,
+): (CustomResource | PodInfo)[] {
   return [
     parse({
       ...meta("SidecarGateway", "gw"),
@@ -116,18 +134,7 @@ function objects(appPort: number, telemetry: boolean): (CustomResource | PodInfo
         logging: {
           accessLog: {
             format: {
-              json: {
-                marker: "mgw-test",
-                path: "%REQ(:PATH)%",
-                status: "%RESPONSE_CODE%",
-                correlation: "%LOG_CORRELATION%",
-                request_id: "%REQ(X-REQUEST-ID)%",
-                airlock: {
-                  summary: { action: "%SUMMARY_ACTION%" },
-                  rule_key: "%BLOCK_RULE_KEY%",
-                  log_only: "%LOG_ONLY_ACTIONS%",
-                },
-              },
+              json: format,
             },
           },
         },
@@ -146,8 +153,9 @@ function bootstrap(
   appPort: number,
   ports: { admin: number; probe: number; metrics: number },
   telemetry = true,
+  format?: object,
 ): JsonObject {
-  const model = buildModel(objects(appPort, telemetry));
+  const model = buildModel(objects(appPort, telemetry, format));
   const pod = model.pods.get(`${NS}/shop-1`) as PodInfo;
   const config = translatePod(model, pod, {
     listen: { host: "127.0.0.1", port: 0 },
@@ -377,6 +385,34 @@ describe("Envoy validates the translated telemetry", () => {
     const path = join(workDir, "default.json");
     const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
     await Bun.write(path, JSON.stringify(bootstrap(8080, ports, false)));
+    const result = await validateEnvoyConfig(path);
+    expect(result.output).not.toContain("error");
+    expect(result.exitCode).toBe(0);
+  }, 30_000);
+
+  test("every operator parse accepts (Envoy's and the Airlock ones) is one Envoy accepts", async () => {
+    const withArgs: Record<string, string> = {
+      START_TIME: "%START_TIME(%s.%3f)%",
+      START_TIME_LOCAL: "%START_TIME_LOCAL(%Y)%",
+      EMIT_TIME: "%EMIT_TIME(%s)%",
+      REQ: "%REQ(:AUTHORITY)%",
+      RESP: "%RESP(CONTENT-TYPE):64%",
+      TRAILER: "%TRAILER(GRPC-STATUS)%",
+      DYNAMIC_METADATA: "%DYNAMIC_METADATA(microgateway:rule_key)%",
+      CLUSTER_METADATA: "%CLUSTER_METADATA(microgateway:team)%",
+      UPSTREAM_METADATA: "%UPSTREAM_METADATA(microgateway:team)%",
+      FILTER_STATE: "%FILTER_STATE(some.key:PLAIN)%",
+      ENVIRONMENT: "%ENVIRONMENT(HOME)%",
+      COMMON_DURATION: "%COMMON_DURATION(DS_RX_BEG:DS_RX_END:ms)%",
+    };
+    const format = Object.fromEntries([
+      ...ENVOY_LOG_OPERATORS.map((op) => [op.toLowerCase(), withArgs[op] ?? `%${op}%`]),
+      ...Object.keys(AIRLOCK_LOG_OPERATORS).map((op) => [`airlock_${op.toLowerCase()}`, `%${op}%`]),
+      ["mixed", "%REQ(:METHOD)% %REQ(:PATH)% 100%% done"],
+    ]);
+    const path = join(workDir, "operators.json");
+    const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
+    await Bun.write(path, JSON.stringify(bootstrap(8080, ports, true, format)));
     const result = await validateEnvoyConfig(path);
     expect(result.output).not.toContain("error");
     expect(result.exitCode).toBe(0);
