@@ -221,6 +221,7 @@ describe("request removals and additions the route cannot do", () => {
     expect(hit(internal, { remoteAddress: "2001:db8::1" })).toBe(true);
     expect(hit(internal, { remoteAddress: "192.168.1.1" })).toBe(false);
     expect(hit(internal, {})).toBe(false);
+    expect(hit(internal, { remoteAddress: "not-an-address" })).toBe(false);
 
     const external = rule({ remoteIP: { cidrRanges: ["10.0.0.0/8"], invert: true } });
     expect(hit(external, { remoteAddress: "10.1.2.3" })).toBe(false);

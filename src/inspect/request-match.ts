@@ -4,7 +4,7 @@
  * match the whole value, as Envoy's StringMatcher does.
  */
 
-import { BlockList } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { RE2 } from "re2-wasm";
 import type { HeaderMatch, RequestConditions } from "../model/request-conditions.ts";
 import type { StringMatch } from "../model/types.ts";
@@ -101,8 +101,11 @@ function allMatch(c: RequestConditions, request: RequestView): boolean {
   if (c.remoteIP !== undefined) {
     const address = request.remoteAddress;
     if (address === undefined) return false;
-    const family = address.includes(":") ? "ipv6" : "ipv4";
-    if (blockListOf(c.remoteIP).check(address, family) === c.remoteIP.invert) return false;
+    const family = isIP(address);
+    // An address we cannot read matches no range, whatever invert says.
+    if (family === 0) return false;
+    if (blockListOf(c.remoteIP).check(address, family === 6 ? "ipv6" : "ipv4") === c.remoteIP.invert)
+      return false;
   }
   return true;
 }

@@ -129,6 +129,18 @@ describe("parseHeaderRewritesSpec", () => {
     expect(headerValueProblem("%DOWNSTREAM_PEER_CERT%")).toBeUndefined();
     expect(headerValueProblem("client=%REQ(x-client)% 100%%")).toBeUndefined();
     expect(headerValueProblem("%BOGUS%")).toContain("%BOGUS%");
+    expect(headerValueProblem("%REQ%")).toContain("without its argument");
+  });
+
+  test("Host and pseudo-headers cannot be removed (Envoy would refuse the route)", () => {
+    const remove = (exact: string) => () =>
+      parseHeaderRewritesSpec(at, {
+        request: { remove: { custom: [{ name: "r", headers: [{ name: { matcher: { exact } } }] }] } },
+      });
+    expect(message(remove("Host"))).toBe(
+      'HeaderRewrites shop/h: spec.request.remove.custom[0].headers[0].name.matcher.exact "Host" cannot be removed: routing depends on it',
+    );
+    expect(message(remove(":path"))).toContain("cannot be removed");
   });
 });
 

@@ -153,6 +153,9 @@ export function headerValueProblem(value: string): string | undefined {
     if (!HEADER_VALUE_OPERATORS.includes(name)) {
       return `uses %${name}%, which is not one of the supported operators (${HEADER_VALUE_OPERATORS.join(", ")})`;
     }
+    if (["REQ", "RESP", "ENVIRONMENT"].includes(name) && match[2] === undefined) {
+      return `uses %${name}% without its argument, e.g. %${name}(...)%`;
+    }
     i = start + match[0].length;
   }
   return undefined;
@@ -214,7 +217,7 @@ export function parseHeaderRewritesSpec(at: At, raw: unknown): HeaderRewritesSpe
           "alternativeForwardedHeaders",
           true,
         ),
-        custom: parseMatchRules(child(reqRemoveAt, "custom"), reqRemove.custom),
+        custom: parseMatchRules(child(reqRemoveAt, "custom"), reqRemove.custom, true),
       },
       add: { custom: parseAddRules(child(reqAddAt, "custom"), reqAdd.custom) },
     },
@@ -231,7 +234,7 @@ export function parseHeaderRewritesSpec(at: At, raw: unknown): HeaderRewritesSpe
           server: flag(leakAt, leak, "server", true),
         },
         permissiveCors: flag(resRemoveBuiltInAt, resRemoveBuiltIn, "permissiveCors", true),
-        custom: parseMatchRules(child(resRemoveAt, "custom"), resRemove.custom),
+        custom: parseMatchRules(child(resRemoveAt, "custom"), resRemove.custom, true),
       },
       add: {
         builtIn: {
@@ -284,15 +287,23 @@ function parseAllow(at: At, raw: unknown, isRequest: boolean): HeaderAllowList {
   };
 }
 
-function parseMatchRules(at: At, raw: unknown): HeaderMatchRule[] {
+function parseMatchRules(at: At, raw: unknown, removes = false): HeaderMatchRule[] {
   if (present(raw) === undefined) return [];
   return asList(at, raw, 0, MAX_RULES).map((r, i) => {
     const ruleAt = child(at, i);
     const rule = asRecord(ruleAt, r);
     const headersAt = child(ruleAt, "headers");
-    const headers = asList(headersAt, required(headersAt, rule.headers), 1, MAX_HEADERS).map((h, j) =>
-      parseHeaderMatch(child(headersAt, j), h),
-    );
+    const headers = asList(headersAt, required(headersAt, rule.headers), 1, MAX_HEADERS).map((h, j) => {
+      const header = parseHeaderMatch(child(headersAt, j), h);
+      const name = header.name.value.toLowerCase();
+      if (removes && header.name.kind === "exact" && (name.startsWith(":") || name === "host")) {
+        fail(
+          child(child(child(headersAt, j), "name"), "matcher.exact"),
+          `${show(header.name.value)} cannot be removed: routing depends on it`,
+        );
+      }
+      return header;
+    });
     const conditions = parseRequestConditions(child(ruleAt, "requestConditions"), rule.requestConditions);
     return {
       name: ruleName(child(ruleAt, "name"), rule.name),

@@ -15,6 +15,7 @@ import { UuidRequestIdConfigSchema } from "../../gen/envoy/extensions/request_id
 import { freePort, waitFor } from "../../test/support/net.ts";
 import { engineBootstrap } from "../bootstrap/engine-bootstrap.ts";
 import { AIRLOCK_LOG_OPERATORS, ENVOY_LOG_OPERATORS } from "../model/access-log-operators.ts";
+import { HEADER_VALUE_OPERATORS } from "../model/header-rewrites.ts";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import { API_VERSION, type CustomResource, type PodInfo } from "../model/types.ts";
@@ -86,6 +87,7 @@ function objects(
   appPort: number,
   telemetry: boolean,
   format: object = TEST_FORMAT,
+  extraAdds: object[] = [],
 ): (CustomResource | PodInfo)[] {
   return [
     parse({
@@ -116,6 +118,14 @@ function objects(
                 headers: [{ name: "X-Protected-By", value: "microgateway" }],
                 mode: "OverwriteOrAdd",
               },
+              {
+                name: "client address",
+                headers: [
+                  { name: "X-Client-Address", value: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%" },
+                  { name: "X-Literal", value: "100%%" },
+                ],
+              },
+              ...extraAdds,
             ],
           },
         },
@@ -154,8 +164,9 @@ function bootstrap(
   ports: { admin: number; probe: number; metrics: number },
   telemetry = true,
   format?: object,
+  extraAdds?: object[],
 ): JsonObject {
-  const model = buildModel(objects(appPort, telemetry, format));
+  const model = buildModel(objects(appPort, telemetry, format, extraAdds));
   const pod = model.pods.get(`${NS}/shop-1`) as PodInfo;
   const config = translatePod(model, pod, {
     listen: { host: "127.0.0.1", port: 0 },
@@ -413,6 +424,30 @@ describe("Envoy validates the translated telemetry", () => {
     const path = join(workDir, "operators.json");
     const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
     await Bun.write(path, JSON.stringify(bootstrap(8080, ports, true, format)));
+    const result = await validateEnvoyConfig(path);
+    expect(result.output).not.toContain("error");
+    expect(result.exitCode).toBe(0);
+  }, 30_000);
+
+  test("every header value operator parse accepts is one Envoy accepts on a route", async () => {
+    const withArgs: Record<string, string> = {
+      REQ: "%REQ(user-agent)%",
+      RESP: "%RESP(content-type)%",
+      ENVIRONMENT: "%ENVIRONMENT(HOME)%",
+      START_TIME: "%START_TIME(%s)%",
+    };
+    const adds = [
+      {
+        name: "every operator",
+        headers: HEADER_VALUE_OPERATORS.map((op) => ({
+          name: `x-op-${op.toLowerCase().replaceAll("_", "-")}`,
+          value: withArgs[op] ?? `%${op}%`,
+        })),
+      },
+    ];
+    const path = join(workDir, "header-operators.json");
+    const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
+    await Bun.write(path, JSON.stringify(bootstrap(8080, ports, true, undefined, adds)));
     const result = await validateEnvoyConfig(path);
     expect(result.output).not.toContain("error");
     expect(result.exitCode).toBe(0);
