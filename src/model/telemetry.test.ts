@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { parseAllDocuments } from "yaml";
+import { REFERENCE_EXAMPLES } from "../api/testing/reference-examples.ts";
 import { isMicrogatewayError } from "../errors.ts";
 import { accessLogFormat } from "../translate/access-log.ts";
 import { logOperatorProblem, toEnvoyOperators } from "./access-log-operators.ts";
+import { parseResource } from "./parse.ts";
 import { DEFAULT_TELEMETRY_SPEC, parseTelemetrySpec } from "./telemetry.ts";
 
 const at = { subject: "Telemetry shop/t", path: "spec" };
@@ -100,4 +103,20 @@ describe("access log operators", () => {
       log_only: "%DYNAMIC_METADATA(microgateway:log_only)%",
     });
   });
+});
+
+test("the reference's HeaderRewrites and Telemetry examples parse into the model", () => {
+  const kinds: string[] = [];
+  for (const example of REFERENCE_EXAMPLES) {
+    for (const doc of parseAllDocuments(example.yaml)) {
+      const obj = doc.toJS() as { kind: string };
+      if (obj.kind !== "HeaderRewrites" && obj.kind !== "Telemetry") continue;
+      const parsed = parseResource({
+        ...obj,
+        metadata: { ...(obj as { metadata: object }).metadata, namespace: "x" },
+      });
+      kinds.push((parsed as { kind: string }).kind);
+    }
+  }
+  expect(kinds.sort()).toEqual(["HeaderRewrites", "Telemetry"]);
 });
