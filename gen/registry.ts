@@ -39,6 +39,7 @@ import { file_envoy_config_route_v3_route } from "./envoy/config/route/v3/route_
 import { file_envoy_config_route_v3_scoped_route } from "./envoy/config/route/v3/scoped_route_pb.js";
 import { file_envoy_config_trace_v3_http_tracer } from "./envoy/config/trace/v3/http_tracer_pb.js";
 import { file_envoy_data_accesslog_v3_accesslog } from "./envoy/data/accesslog/v3/accesslog_pb.js";
+import { file_envoy_extensions_access_loggers_stats_v3_stats } from "./envoy/extensions/access_loggers/stats/v3/stats_pb.js";
 import { file_envoy_extensions_access_loggers_stream_v3_stream } from "./envoy/extensions/access_loggers/stream/v3/stream_pb.js";
 import { file_envoy_extensions_common_ratelimit_v3_ratelimit } from "./envoy/extensions/common/ratelimit/v3/ratelimit_pb.js";
 import { file_envoy_extensions_compression_gzip_compressor_v3_gzip } from "./envoy/extensions/compression/gzip/compressor/v3/gzip_pb.js";
@@ -59,6 +60,7 @@ import { file_envoy_extensions_filters_network_http_connection_manager_v3_http_c
 import { file_envoy_extensions_http_original_ip_detection_custom_header_v3_custom_header } from "./envoy/extensions/http/original_ip_detection/custom_header/v3/custom_header_pb.js";
 import { file_envoy_extensions_http_original_ip_detection_xff_v3_xff } from "./envoy/extensions/http/original_ip_detection/xff/v3/xff_pb.js";
 import { file_envoy_extensions_regex_engines_v3_google_re2 } from "./envoy/extensions/regex_engines/v3/google_re2_pb.js";
+import { file_envoy_extensions_request_id_uuid_v3_uuid } from "./envoy/extensions/request_id/uuid/v3/uuid_pb.js";
 import { file_envoy_extensions_transport_sockets_tls_v3_common } from "./envoy/extensions/transport_sockets/tls/v3/common_pb.js";
 import { file_envoy_extensions_transport_sockets_tls_v3_secret } from "./envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from "./envoy/extensions/transport_sockets/tls/v3/tls_pb.js";
@@ -81,6 +83,7 @@ import { file_envoy_type_v3_http_status } from "./envoy/type/v3/http_status_pb.j
 import { file_envoy_type_v3_percent } from "./envoy/type/v3/percent_pb.js";
 import { file_envoy_type_v3_range } from "./envoy/type/v3/range_pb.js";
 import { file_envoy_type_v3_ratelimit_unit } from "./envoy/type/v3/ratelimit_unit_pb.js";
+import { file_envoy_type_v3_scope } from "./envoy/type/v3/scope_pb.js";
 import { file_envoy_type_v3_semantic_version } from "./envoy/type/v3/semantic_version_pb.js";
 import { file_envoy_type_v3_token_bucket } from "./envoy/type/v3/token_bucket_pb.js";
 import { file_google_api_expr_v1alpha1_checked } from "./google/api/expr/v1alpha1/checked_pb.js";
@@ -142,6 +145,7 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_config_route_v3_scoped_route,
   file_envoy_config_trace_v3_http_tracer,
   file_envoy_data_accesslog_v3_accesslog,
+  file_envoy_extensions_access_loggers_stats_v3_stats,
   file_envoy_extensions_access_loggers_stream_v3_stream,
   file_envoy_extensions_common_ratelimit_v3_ratelimit,
   file_envoy_extensions_compression_gzip_compressor_v3_gzip,
@@ -162,6 +166,7 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_extensions_http_original_ip_detection_custom_header_v3_custom_header,
   file_envoy_extensions_http_original_ip_detection_xff_v3_xff,
   file_envoy_extensions_regex_engines_v3_google_re2,
+  file_envoy_extensions_request_id_uuid_v3_uuid,
   file_envoy_extensions_transport_sockets_tls_v3_common,
   file_envoy_extensions_transport_sockets_tls_v3_secret,
   file_envoy_extensions_transport_sockets_tls_v3_tls,
@@ -184,6 +189,7 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_type_v3_percent,
   file_envoy_type_v3_range,
   file_envoy_type_v3_ratelimit_unit,
+  file_envoy_type_v3_scope,
   file_envoy_type_v3_semantic_version,
   file_envoy_type_v3_token_bucket,
   file_google_api_expr_v1alpha1_checked,

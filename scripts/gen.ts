@@ -4,7 +4,7 @@
  * `bun run gen`          regenerates gen/.
  * `bun run gen --check`  regenerates into a temporary folder and fails if gen/ differs (CI uses it).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 
@@ -27,7 +27,11 @@ const args = [
   "proto/buf.gen.yaml",
   "--output",
   base,
-  ...targets.flatMap((t) => ["--path", `${envoyApi}/${t}`]),
+  // A target vendored into proto/ (a newer Envoy API file than the package has) is taken from there.
+  ...targets.flatMap((t) => [
+    "--path",
+    existsSync(join(root, "proto", t)) ? `proto/${t}` : `${envoyApi}/${t}`,
+  ]),
 ];
 const proc = Bun.spawnSync([join(root, "node_modules/.bin/buf"), ...args], {
   cwd: root,

@@ -7,19 +7,22 @@ import { boolean, freeForm, object, required, string, withDefault } from "./sche
 /** Telemetry `spec`. */
 export const telemetrySpecSchema = object("Logging and correlation settings.", {
   correlation: object("How requests are correlated across systems.", {
-    idSource: object("Where an external correlation ID comes from. Absent: none is logged.", {
-      header: required(
-        object("Take it from a request header (if the request has it).", {
-          name: withDefault(
-            string("Name of the header (case-insensitive). Default: X-Correlation-Id.", {
-              minLength: 1,
-              maxLength: 256,
-            }),
-            "X-Correlation-Id",
-          ),
-        }),
-      ),
-    }),
+    idSource: object(
+      "Where an external correlation ID comes from. Absent: the X-Correlation-Id header. Without one in the request, the request ID is the correlation ID.",
+      {
+        header: required(
+          object("Take it from a request header (if the request has it).", {
+            name: withDefault(
+              string("Name of the header (case-insensitive). Default: X-Correlation-Id.", {
+                minLength: 1,
+                maxLength: 256,
+              }),
+              "X-Correlation-Id",
+            ),
+          }),
+        ),
+      },
+    ),
     request: object("The request ID (x-request-id) used for tracing.", {
       allowDownstreamRequestID: withDefault(
         boolean("Keep an x-request-id sent by the client for trace sampling. Default: false."),

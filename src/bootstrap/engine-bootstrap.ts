@@ -99,10 +99,13 @@ export function engineBootstrap(opts: EngineBootstrapOptions = {}): Record<strin
     static_resources: {
       listeners: [
         adminProxyListener("probe", listenAddress, probePort, { path: "/ready" }),
-        adminProxyListener("metrics", listenAddress, metricsPort, {
-          path: "/metrics",
-          rewrite: "/stats/prometheus",
-        }),
+        adminProxyListener(
+          "metrics",
+          listenAddress,
+          metricsPort,
+          { path: "/metrics", rewrite: "/stats/prometheus" },
+          [ownMetricNamesFilter()],
+        ),
       ],
       clusters: [
         adminCluster(adminPort),
@@ -252,10 +255,13 @@ function adminProxyListener(
   address: string,
   listenPort: number,
   route: { path: string; rewrite?: string },
+  filters: Json[] = [],
 ): Json {
   return {
     name,
     address: socketAddress(address, listenPort),
+    // A filter that reads the whole response (the metrics rename) may buffer up to this much.
+    ...(filters.length > 0 ? { per_connection_buffer_limit_bytes: METRICS_BUFFER_LIMIT } : {}),
     // Probes and scrapes must keep working when the app's connections hit the overload limit, or
     // the kubelet would restart an engine that is merely busy.
     ignore_global_conn_limit: true,
@@ -295,6 +301,7 @@ function adminProxyListener(
                 ],
               },
               http_filters: [
+                ...filters,
                 {
                   name: "envoy.filters.http.router",
                   typed_config: {
@@ -307,6 +314,41 @@ function adminProxyListener(
         ],
       },
     ],
+  };
+}
+
+/** Prefix of the stats our own components create (src/translate/access-log.ts MICROGATEWAY_STATS_PREFIX). */
+const OWN_STATS_PREFIX = "microgateway";
+/** The largest /metrics answer the rename can handle; Envoy answers 500 above it (a pod's is ~100 KB). */
+const METRICS_BUFFER_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Publishes our own stats under their public names: Envoy's Prometheus output puts `envoy_` before
+ * every stat (only Wasm and dynamic modules can register a namespace without it), so the stat
+ * `microgateway.http_downstream_rq_threats_blocked_total` comes out as
+ * `envoy_microgateway_http_downstream_rq_threats_blocked_total`. The dashboards (reference §5)
+ * expect `microgateway_...`, so this Lua filter strips the `envoy_` of those metric names (sample
+ * lines and their # TYPE lines) in the /metrics response. docs/decisions.md, "Block metrics".
+ */
+function ownMetricNamesFilter(): Json {
+  const from = `envoy_${OWN_STATS_PREFIX}_`;
+  const to = `${OWN_STATS_PREFIX}_`;
+  const source = [
+    "function envoy_on_response(handle)",
+    "  local body = handle:body()",
+    "  if body == nil or body:length() == 0 then return end",
+    '  local text = "\\n" .. body:getBytes(0, body:length())',
+    `  text = text:gsub("\\n${from}", "\\n${to}")`,
+    `  text = text:gsub("\\n# TYPE ${from}", "\\n# TYPE ${to}")`,
+    "  body:setBytes(text:sub(2))",
+    "end",
+  ].join("\n");
+  return {
+    name: "envoy.filters.http.lua",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+      default_source_code: { inline_string: source },
+    },
   };
 }
 

@@ -7,7 +7,9 @@
  */
 
 import { MicrogatewayError } from "../errors.ts";
+import { DEFAULT_HEADER_REWRITES_SPEC, type HeaderRewritesSpec } from "./header-rewrites.ts";
 import { settingsDependencies, validateSettingsReferences } from "./settings-references.ts";
+import { DEFAULT_TELEMETRY_SPEC, type TelemetrySpec } from "./telemetry.ts";
 import {
   type ContentSecurity,
   DEFAULT_DENY_RULES_SPEC,
@@ -15,11 +17,13 @@ import {
   type DenyRulesSpec,
   type EnvoyCluster,
   type EnvoyHTTPFilter,
+  type HeaderRewrites,
   type ModelObject,
   type PodInfo,
   type SecretObject,
   type SecuredRoute,
   type SidecarGateway,
+  type Telemetry,
 } from "./types.ts";
 
 /** One consistent set of objects. Maps are keyed `namespace/name`, iterate in key order and must not be altered. */
@@ -27,6 +31,8 @@ export interface Model {
   readonly gateways: ReadonlyMap<string, SidecarGateway>;
   readonly contentSecurities: ReadonlyMap<string, ContentSecurity>;
   readonly denyRules: ReadonlyMap<string, DenyRules>;
+  readonly headerRewrites: ReadonlyMap<string, HeaderRewrites>;
+  readonly telemetries: ReadonlyMap<string, Telemetry>;
   readonly pods: ReadonlyMap<string, PodInfo>;
   readonly envoyClusters: ReadonlyMap<string, EnvoyCluster>;
   readonly envoyHTTPFilters: ReadonlyMap<string, EnvoyHTTPFilter>;
@@ -59,6 +65,8 @@ export function buildModel(objects: Iterable<ModelObject>): Model {
     SidecarGateway: new Map<string, SidecarGateway>(),
     ContentSecurity: new Map<string, ContentSecurity>(),
     DenyRules: new Map<string, DenyRules>(),
+    HeaderRewrites: new Map<string, HeaderRewrites>(),
+    Telemetry: new Map<string, Telemetry>(),
     Pod: new Map<string, PodInfo>(),
     EnvoyCluster: new Map<string, EnvoyCluster>(),
     EnvoyHTTPFilter: new Map<string, EnvoyHTTPFilter>(),
@@ -81,6 +89,8 @@ export function buildModel(objects: Iterable<ModelObject>): Model {
     gateways: sorted(byKind.SidecarGateway),
     contentSecurities: sorted(byKind.ContentSecurity),
     denyRules: sorted(byKind.DenyRules),
+    headerRewrites: sorted(byKind.HeaderRewrites),
+    telemetries: sorted(byKind.Telemetry),
     pods: sorted(byKind.Pod),
     envoyClusters: sorted(byKind.EnvoyCluster),
     envoyHTTPFilters: sorted(byKind.EnvoyHTTPFilter),
@@ -116,14 +126,22 @@ export interface GatewayDependency {
 }
 
 /**
- * The objects a gateway's translation reads besides the gateway itself: the ContentSecurity of each
- * secured route and the DenyRules it names, each once, in route order. Missing objects are listed
- * too (version undefined): their appearance must trigger a recomputation.
+ * The objects a gateway's translation reads besides the gateway itself: the Telemetry of each
+ * application, the ContentSecurity of each secured route and the DenyRules and HeaderRewrites it
+ * names, each once, in application and route order. Missing objects are listed too (version
+ * undefined): their appearance must trigger a recomputation.
  */
 export function gatewayDependencies(model: Model, gateway: SidecarGateway): GatewayDependency[] {
   const ns = gateway.metadata.namespace;
   const deps = new Map<string, string | undefined>();
   for (const app of gateway.spec.applications) {
+    const telemetryName = app.telemetryRef?.name;
+    if (telemetryName !== undefined) {
+      deps.set(
+        `Telemetry ${ns}/${telemetryName}`,
+        model.telemetries.get(`${ns}/${telemetryName}`)?.metadata.resourceVersion,
+      );
+    }
     for (const route of app.routes) {
       const csName = route.secured?.contentSecurityRef?.name;
       if (csName === undefined || deps.has(`ContentSecurity ${ns}/${csName}`)) continue;
@@ -136,10 +154,68 @@ export function gatewayDependencies(model: Model, gateway: SidecarGateway): Gate
           model.denyRules.get(`${ns}/${drName}`)?.metadata.resourceVersion,
         );
       }
+      const hrName = cs?.spec.headerRewritesRef?.name;
+      if (hrName !== undefined) {
+        deps.set(
+          `HeaderRewrites ${ns}/${hrName}`,
+          model.headerRewrites.get(`${ns}/${hrName}`)?.metadata.resourceVersion,
+        );
+      }
     }
   }
   for (const d of settingsDependencies(model, gateway)) deps.set(d.id, d.version);
   return [...deps].map(([id, version]) => ({ id, version }));
+}
+
+/**
+ * The header rewrites of a secured route: route.secured.contentSecurityRef -> ContentSecurity
+ * spec.headerRewritesRef -> HeaderRewrites, all in `namespace`. Absent refs mean the API defaults
+ * (which add security headers and remove leaking ones); a ref to a missing object throws
+ * `InvalidReference`, like `resolveDenyRules`.
+ */
+export function resolveHeaderRewrites(
+  model: Model,
+  namespace: string,
+  route: { readonly secured: SecuredRoute },
+  at = "route",
+): HeaderRewritesSpec {
+  const csRef = route.secured.contentSecurityRef;
+  if (csRef === undefined) return DEFAULT_HEADER_REWRITES_SPEC;
+  const cs = model.contentSecurities.get(`${namespace}/${csRef.name}`);
+  if (cs === undefined) {
+    throw new MicrogatewayError(
+      "InvalidReference",
+      `${at}.secured.contentSecurityRef ${JSON.stringify(csRef.name)}: ContentSecurity ${namespace}/${csRef.name} does not exist`,
+    );
+  }
+  const hrRef = cs.spec.headerRewritesRef;
+  if (hrRef === undefined) return DEFAULT_HEADER_REWRITES_SPEC;
+  const broken = brokenHeaderRewritesRef(model, cs);
+  if (broken !== undefined)
+    throw new MicrogatewayError("InvalidReference", `${broken.message} (used by ${at})`);
+  return (model.headerRewrites.get(`${namespace}/${hrRef.name}`) as HeaderRewrites).spec;
+}
+
+/**
+ * The telemetry of an application: its telemetryRef in `namespace`, or the defaults when absent.
+ * A ref to a missing Telemetry throws `InvalidReference`. `at` names the application.
+ */
+export function resolveTelemetry(
+  model: Model,
+  namespace: string,
+  app: { readonly telemetryRef?: { readonly name: string } },
+  at = "application",
+): TelemetrySpec {
+  const ref = app.telemetryRef;
+  if (ref === undefined) return DEFAULT_TELEMETRY_SPEC;
+  const telemetry = model.telemetries.get(`${namespace}/${ref.name}`);
+  if (telemetry === undefined) {
+    throw new MicrogatewayError(
+      "InvalidReference",
+      `${at}.telemetryRef ${JSON.stringify(ref.name)}: Telemetry ${namespace}/${ref.name} does not exist`,
+    );
+  }
+  return telemetry.spec;
 }
 
 /**
@@ -212,6 +288,22 @@ export function validateModel(model: Model): MicrogatewayError[] {
   for (const cs of model.contentSecurities.values()) {
     const broken = brokenDenyRulesRef(model, cs);
     if (broken !== undefined) errors.push(broken);
+    const brokenRewrites = brokenHeaderRewritesRef(model, cs);
+    if (brokenRewrites !== undefined) errors.push(brokenRewrites);
+  }
+  for (const gw of model.gateways.values()) {
+    gw.spec.applications.forEach((app, a) => {
+      const ref = app.telemetryRef;
+      const key = `${gw.metadata.namespace}/${ref?.name}`;
+      if (ref !== undefined && !model.telemetries.has(key)) {
+        errors.push(
+          new MicrogatewayError(
+            "InvalidReference",
+            `SidecarGateway ${objectKey(gw.metadata)}: spec.applications[${a}].telemetryRef ${JSON.stringify(ref.name)}: Telemetry ${key} does not exist`,
+          ),
+        );
+      }
+    });
   }
   errors.push(...validateSettingsReferences(model));
   for (const pod of model.pods.values()) {
@@ -238,6 +330,17 @@ function brokenDenyRulesRef(model: Model, cs: ContentSecurity): MicrogatewayErro
   return new MicrogatewayError(
     "InvalidReference",
     `ContentSecurity ${objectKey(cs.metadata)}: spec.filter.denyRulesRef ${JSON.stringify(ref.name)}: DenyRules ${key} does not exist`,
+  );
+}
+
+function brokenHeaderRewritesRef(model: Model, cs: ContentSecurity): MicrogatewayError | undefined {
+  const ref = cs.spec.headerRewritesRef;
+  if (ref === undefined) return undefined;
+  const key = `${cs.metadata.namespace}/${ref.name}`;
+  if (model.headerRewrites.has(key)) return undefined;
+  return new MicrogatewayError(
+    "InvalidReference",
+    `ContentSecurity ${objectKey(cs.metadata)}: spec.headerRewritesRef ${JSON.stringify(ref.name)}: HeaderRewrites ${key} does not exist`,
   );
 }
 

@@ -132,7 +132,7 @@ describe("parseResource defaults", () => {
       parseResource({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" } }),
     ).toBeUndefined();
     expect(
-      parseResource({ apiVersion: API_VERSION, kind: "HeaderRewrites", metadata: { name: "x" } }),
+      parseResource({ apiVersion: API_VERSION, kind: "SessionHandling", metadata: { name: "x" } }),
     ).toBeUndefined();
     expect(parseResource({ apiVersion: "microgateway.airlock.com/v1", kind: "DenyRules" })).toBeUndefined();
   });

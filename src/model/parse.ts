@@ -28,9 +28,11 @@ import {
   required,
   show,
 } from "./fields.ts";
+import { parseHeaderRewritesSpec } from "./header-rewrites.ts";
 import { parseCustomRules } from "./parse-custom-rules.ts";
 import { parseEnvoyClusterSpec, parseEnvoyHTTPFilterSpec, parseSecretContent } from "./parse-envoy-raw.ts";
 import { parseApplicationSettings, parseEnvoyClusterRefs } from "./parse-gateway-settings.ts";
+import { parseTelemetrySpec } from "./telemetry.ts";
 import {
   API_VERSION,
   type Application,
@@ -41,6 +43,7 @@ import {
   type DenyRulesSpec,
   type EnvoyCluster,
   type EnvoyHTTPFilter,
+  type HeaderRewrites,
   type ModelObject,
   type ObjectMeta,
   type Route,
@@ -48,6 +51,7 @@ import {
   type SecuredRoute,
   type SidecarGateway,
   type SidecarGatewaySpec,
+  type Telemetry,
   THREAT_HANDLING_MODES,
 } from "./types.ts";
 
@@ -115,8 +119,18 @@ export function parseResource(obj: unknown, origin?: string): ModelObject | unde
       const spec = parseEnvoyHTTPFilterSpec(child(at, "spec"), obj.spec);
       return freeze(withVersion<EnvoyHTTPFilter>({ kind, metadata: meta, spec }, obj.metadata));
     }
+    case "HeaderRewrites": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseHeaderRewritesSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<HeaderRewrites>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "Telemetry": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseTelemetrySpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<Telemetry>({ kind, metadata: meta, spec }, obj.metadata));
+    }
     default:
-      // Other kinds of our group (HeaderRewrites, Limits, ...) are not modelled yet.
+      // Other kinds of our group (Limits, ...) are not modelled yet.
       return undefined;
   }
 }
@@ -150,7 +164,7 @@ function parseSidecarGatewaySpec(at: At, raw: unknown): SidecarGatewaySpec {
 }
 
 function parseApplication(at: At, raw: unknown): Application {
-  // Accepted but not modelled yet (dropped): telemetryRef.
+  // Accepted but not modelled yet (dropped): nothing.
   const app = asRecord(at, raw);
   const portAt = child(at, "containerPort");
   const containerPort =
@@ -161,7 +175,12 @@ function parseApplication(at: At, raw: unknown): Application {
     present(app.routes) === undefined
       ? [{ pathPrefix: "/", secured: {} }]
       : asList(routesAt, app.routes, 0, MAX_ROUTES).map((r, i) => parseRoute(child(routesAt, i), r));
-  return { containerPort, routes, ...parseApplicationSettings(at, app) };
+  return {
+    containerPort,
+    routes,
+    ...optionalRef(at, app, "telemetryRef"),
+    ...parseApplicationSettings(at, app),
+  };
 }
 
 function parseRoute(at: At, raw: unknown): Route {

@@ -18,6 +18,8 @@ import type { contentSecuritySpecSchema } from "../api/content-security.ts";
 import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
 import type { Stored } from "../api/schema.ts";
 import type { applicationSchema, routeSchema, sidecarGatewaySpecSchema } from "../api/sidecar-gateway.ts";
+import type { HeaderRewritesSpec } from "./header-rewrites.ts";
+import type { TelemetrySpec } from "./telemetry.ts";
 
 export {
   HTTP_METHODS,
@@ -74,8 +76,10 @@ export interface SidecarGatewaySpec extends Pick<ApiSidecarGatewaySpec, "podSele
   readonly envoyClusterRefs?: readonly LocalRefShape[];
 }
 
-/** Not modelled yet: telemetryRef. */
-export interface Application extends Pick<ApiApplication, "containerPort">, ApplicationSettings {
+/** Not modelled yet: nothing; see ApplicationSettings. */
+export interface Application
+  extends Pick<ApiApplication, "containerPort" | "telemetryRef">,
+    ApplicationSettings {
   /** Ordered; the first route whose pathPrefix matches wins. Absent in the API: one secured route for "/". */
   readonly routes: readonly Route[];
 }
@@ -172,6 +176,22 @@ export const DEFAULT_DENY_RULES_SPEC: DenyRulesSpec = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// HeaderRewrites (reference §3.6) and Telemetry (§3.9): specs in src/model/header-rewrites.ts and
+// src/model/telemetry.ts, which also parse them.
+
+export interface HeaderRewrites {
+  readonly kind: "HeaderRewrites";
+  readonly metadata: ObjectMeta;
+  readonly spec: HeaderRewritesSpec;
+}
+
+export interface Telemetry {
+  readonly kind: "Telemetry";
+  readonly metadata: ObjectMeta;
+  readonly spec: TelemetrySpec;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pods
 
 /** The part of a Pod the control plane needs. */
@@ -180,7 +200,14 @@ export interface PodInfo {
 }
 
 /** Any custom resource the model holds. */
-export type CustomResource = SidecarGateway | ContentSecurity | DenyRules | EnvoyCluster | EnvoyHTTPFilter;
+export type CustomResource =
+  | SidecarGateway
+  | ContentSecurity
+  | DenyRules
+  | EnvoyCluster
+  | EnvoyHTTPFilter
+  | HeaderRewrites
+  | Telemetry;
 export type CustomResourceKind = CustomResource["kind"];
 
 /** Anything a source puts into the model. */

@@ -263,16 +263,27 @@ export function desiredGatewayStatus(
 
 /** A reference a gateway's configuration depends on, with the field (path) that makes it. */
 interface Reference {
-  readonly kind: "ContentSecurity" | "DenyRules";
+  readonly kind: "ContentSecurity" | "DenyRules" | "HeaderRewrites" | "Telemetry";
   readonly key: string;
   readonly field: string;
 }
 
-/** The objects a gateway's translation reads: its routes' ContentSecurity, and their DenyRules. */
+/**
+ * The objects a gateway's translation reads: its applications' Telemetry, its routes'
+ * ContentSecurity, and their DenyRules and HeaderRewrites.
+ */
 function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
   const ns = gw.metadata.namespace;
   const refs: Reference[] = [];
   gw.spec.applications.forEach((app, a) => {
+    const telemetry = app.telemetryRef?.name;
+    if (telemetry !== undefined) {
+      refs.push({
+        kind: "Telemetry",
+        key: `${ns}/${telemetry}`,
+        field: `spec.applications[${a}].telemetryRef`,
+      });
+    }
     app.routes.forEach((route, r) => {
       const cs = route.secured?.contentSecurityRef?.name;
       if (cs === undefined) return;
@@ -284,6 +295,14 @@ function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
           kind: "DenyRules",
           key: `${ns}/${dr}`,
           field: `${field}: ContentSecurity ${ns}/${cs}: spec.filter.denyRulesRef`,
+        });
+      }
+      const hr = model.contentSecurities.get(`${ns}/${cs}`)?.spec.headerRewritesRef?.name;
+      if (hr !== undefined) {
+        refs.push({
+          kind: "HeaderRewrites",
+          key: `${ns}/${hr}`,
+          field: `${field}: ContentSecurity ${ns}/${cs}: spec.headerRewritesRef`,
         });
       }
     });

@@ -109,14 +109,14 @@ describe("loadManifests", () => {
     write(
       "app.yaml",
       "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n---\n" +
-        "apiVersion: microgateway.airlock.com/v1alpha1\nkind: HeaderRewrites\nmetadata: {name: h}\n",
+        "apiVersion: microgateway.airlock.com/v1alpha1\nkind: SessionHandling\nmetadata: {name: h}\n",
     );
     const load = await loadManifests([dir]);
     expect(load.errors).toEqual([]);
     expect(load.objects).toEqual([]);
     expect(load.ignored).toEqual([
       `${join(dir, "app.yaml")}#1: apps/v1 Deployment shop/web`,
-      `${join(dir, "app.yaml")}#2: microgateway.airlock.com/v1alpha1 HeaderRewrites default/h`,
+      `${join(dir, "app.yaml")}#2: microgateway.airlock.com/v1alpha1 SessionHandling default/h`,
     ]);
   });
 

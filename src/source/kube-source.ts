@@ -72,6 +72,8 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
   // Raw Envoy objects that SidecarGateways reference (reference §3.10).
   { kind: "EnvoyCluster", plural: "envoyclusters" },
   { kind: "EnvoyHTTPFilter", plural: "envoyhttpfilters" },
+  { kind: "HeaderRewrites", plural: "headerrewrites" },
+  { kind: "Telemetry", plural: "telemetries" },
 ];
 
 /**

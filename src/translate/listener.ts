@@ -8,15 +8,17 @@ import {
 } from "../../gen/envoy/config/listener/v3/listener_components_pb.js";
 import { type Listener, ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import type { Route } from "../../gen/envoy/config/route/v3/route_components_pb.js";
-import { StdoutAccessLogSchema } from "../../gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js";
 import { RBACSchema } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { RouterSchema } from "../../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
 import {
   HttpConnectionManager_CodecType,
+  HttpConnectionManager_ServerHeaderTransformation,
   HttpConnectionManagerSchema,
   type HttpFilter,
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import { DEFAULT_TELEMETRY_SPEC, type TelemetrySpec } from "../model/telemetry.ts";
+import { accessLogs, requestIdSettings } from "./access-log.ts";
 import type { DownstreamChain } from "./downstream.ts";
 import { applicationName, DENY_RULES_FILTER, INGRESS_LISTENER } from "./names.ts";
 
@@ -29,6 +31,8 @@ export interface ApplicationChain {
   /** Raw EnvoyHTTPFilters before our filters, and after them (before the router). */
   readonly prependFilters?: readonly HttpFilter[];
   readonly appendFilters?: readonly HttpFilter[];
+  /** Access log format and correlation; absent: the defaults. */
+  readonly telemetry?: TelemetrySpec;
 }
 
 /** Where the engine listens. In a pod: 0.0.0.0:13378. */
@@ -71,6 +75,7 @@ export function ingressListener(apps: readonly ApplicationChain[], at: ListenAdd
 
 function applicationChain(app: ApplicationChain): FilterChain {
   const name = applicationName(app.containerPort);
+  const telemetry = app.telemetry ?? DEFAULT_TELEMETRY_SPEC;
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: name,
     codecType: HttpConnectionManager_CodecType.AUTO,
@@ -120,23 +125,12 @@ function applicationChain(app: ApplicationChain): FilterChain {
         },
       ],
     },
-    accessLog: [
-      {
-        name: "envoy.access_loggers.stdout",
-        configType: {
-          case: "typedConfig",
-          value: anyPack(
-            StdoutAccessLogSchema,
-            create(StdoutAccessLogSchema, {
-              accessLogFormat: {
-                case: "logFormat",
-                value: { format: { case: "jsonFormat", value: ACCESS_LOG } },
-              },
-            }),
-          ),
-        },
-      },
-    ],
+    // The access log, the block counters and the correlation id (src/translate/access-log.ts).
+    accessLog: accessLogs(telemetry),
+    ...requestIdSettings(telemetry),
+    // The engine does not announce itself: the application's Server header passes (HeaderRewrites
+    // may remove it), and none is added when it has none.
+    serverHeaderTransformation: HttpConnectionManager_ServerHeaderTransformation.PASS_THROUGH,
     // The application's downstream settings override the defaults above.
     ...app.downstream?.hcm,
   });
@@ -152,18 +146,3 @@ function applicationChain(app: ApplicationChain): FilterChain {
     ],
   });
 }
-
-/** Structured access log: enough to see what was blocked or only logged, and why. */
-const ACCESS_LOG = {
-  "@timestamp": "%START_TIME(%Y-%m-%dT%T.%3f%z)%",
-  event: { dataset: "envoy.access", module: "envoy" },
-  http: {
-    request: { method: "%REQ(:METHOD)%", id: "%REQ(X-REQUEST-ID)%", bytes: "%BYTES_RECEIVED%" },
-    response: { status_code: "%RESPONSE_CODE%", bytes: "%BYTES_SENT%", details: "%RESPONSE_CODE_DETAILS%" },
-  },
-  url: { path: "%REQ(:PATH)%" },
-  source: { address: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%" },
-  upstream: { cluster: "%UPSTREAM_CLUSTER%" },
-  duration_ms: "%DURATION%",
-  microgateway: { deny_rules: "%DYNAMIC_METADATA(envoy.filters.http.rbac)%" },
-};

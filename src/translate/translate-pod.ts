@@ -9,11 +9,21 @@ import {
 } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import type { Secret } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { MicrogatewayError } from "../errors.ts";
-import { gatewaysForPod, type Model, objectKey, resolveDenyRules, routeLocation } from "../model/model.ts";
+import {
+  gatewaysForPod,
+  type Model,
+  objectKey,
+  resolveDenyRules,
+  resolveHeaderRewrites,
+  resolveTelemetry,
+  routeLocation,
+} from "../model/model.ts";
 import type { Application, PodInfo, SidecarGateway } from "../model/types.ts";
+import { correlationHeaderToAdd } from "./access-log.ts";
 import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
 import { denyRulesPerRoute } from "./deny-rules/index.ts";
 import { gatewaySettings } from "./gateway-settings.ts";
+import { type TranslatedHeaderRewrites, translateHeaderRewrites } from "./header-rewrites.ts";
 import { type ApplicationChain, ingressListener, type ListenAddress } from "./listener.ts";
 import { DENY_RULES_FILTER, ENGINE_PORT, upstreamClusterName } from "./names.ts";
 import { routeTimeout, withUpstreamSettings } from "./upstream.ts";
@@ -59,6 +69,7 @@ export function translatePod(model: Model, pod: PodInfo, options: TranslateOptio
     containerPort: app.containerPort,
     routes: app.routes.map((_, r) => translateRoute(model, gateway, app, a, r)),
     ...settings.applications[a],
+    telemetry: applicationTelemetry(model, gateway, app, a),
   }));
   return {
     gateway: objectKey(gateway.metadata),
@@ -89,8 +100,18 @@ function translateRoute(
     // An RBACPerRoute without `rbac` disables the deny rules for the route.
     perRoute = create(RBACPerRouteSchema);
   }
+  const rewrites = routeHeaderRewrites(model, gateway, app, a, r)?.route;
   return create(RouteSchema, {
     name: `${route.secured ? "secured" : "unsecured"}:${route.pathPrefix}`,
+    // The correlation id goes to the application on every route, secured or not; then the
+    // HeaderRewrites of a secured route (unsecured routes get none, as they get no WAF).
+    requestHeadersToAdd: [
+      correlationHeaderToAdd(applicationTelemetry(model, gateway, app, a)),
+      ...(rewrites?.requestHeadersToAdd ?? []),
+    ],
+    requestHeadersToRemove: rewrites?.requestHeadersToRemove ?? [],
+    responseHeadersToAdd: rewrites?.responseHeadersToAdd ?? [],
+    responseHeadersToRemove: rewrites?.responseHeadersToRemove ?? [],
     match: { pathSpecifier: { case: "prefix", value: route.pathPrefix } },
     action: {
       case: "route",
@@ -102,4 +123,31 @@ function translateRoute(
     },
     typedPerFilterConfig: { [DENY_RULES_FILTER]: anyPack(RBACPerRouteSchema, perRoute) },
   });
+}
+
+function applicationTelemetry(model: Model, gateway: SidecarGateway, app: Application, a: number) {
+  return resolveTelemetry(
+    model,
+    gateway.metadata.namespace,
+    app,
+    `SidecarGateway ${objectKey(gateway.metadata)}: spec.applications[${a}]`,
+  );
+}
+
+/**
+ * The header rewrites of route `r` of application `a`: Envoy's route headers and the inspector's
+ * plan (which the ext_proc per-route configuration carries), or undefined for an unsecured route.
+ */
+export function routeHeaderRewrites(
+  model: Model,
+  gateway: SidecarGateway,
+  app: Application,
+  a: number,
+  r: number,
+): TranslatedHeaderRewrites | undefined {
+  const route = app.routes[r]!;
+  if (!route.secured) return undefined;
+  const spec = resolveHeaderRewrites(model, gateway.metadata.namespace, route, routeLocation(gateway, a, r));
+  const correlationHeader = applicationTelemetry(model, gateway, app, a).correlation.idHeader;
+  return translateHeaderRewrites(spec, { correlationHeader });
 }
