@@ -4,10 +4,11 @@
  * and is documented in docs/deny-rules.md.
  */
 import type { RequestRule, ValueRule } from "../types.ts";
+import { ENCODING_RULES } from "./encoding.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 
 /** Value rules: one RE2 regex searched in request values. */
-export const VALUE_RULES: readonly ValueRule[] = [...SANITY_RULES];
+export const VALUE_RULES: readonly ValueRule[] = [...SANITY_RULES, ...ENCODING_RULES];
 
 /** Request rules: checks of the request as a whole. */
 export const REQUEST_RULES: readonly RequestRule[] = [...SANITY_REQUEST_RULES];
