@@ -5,10 +5,17 @@
  */
 import type { RequestRule, ValueRule } from "../types.ts";
 import { ENCODING_RULES } from "./encoding.ts";
+import { IDOR_RULES } from "./idor.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
+import { UNIXCMD_RULES } from "./unixcmd.ts";
 
 /** Value rules: one RE2 regex searched in request values. */
-export const VALUE_RULES: readonly ValueRule[] = [...SANITY_RULES, ...ENCODING_RULES];
+export const VALUE_RULES: readonly ValueRule[] = [
+  ...SANITY_RULES,
+  ...ENCODING_RULES,
+  ...IDOR_RULES,
+  ...UNIXCMD_RULES,
+];
 
 /** Request rules: checks of the request as a whole. */
 export const REQUEST_RULES: readonly RequestRule[] = [...SANITY_REQUEST_RULES];
