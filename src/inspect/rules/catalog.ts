@@ -6,6 +6,7 @@
 import type { RequestRule, ValueRule } from "../types.ts";
 import { ENCODING_RULES } from "./encoding.ts";
 import { IDOR_RULES } from "./idor.ts";
+import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { UNIXCMD_RULES } from "./unixcmd.ts";
 
@@ -15,7 +16,8 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...ENCODING_RULES,
   ...IDOR_RULES,
   ...UNIXCMD_RULES,
+  ...PROTOCOL_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
-export const REQUEST_RULES: readonly RequestRule[] = [...SANITY_REQUEST_RULES];
+export const REQUEST_RULES: readonly RequestRule[] = [...SANITY_REQUEST_RULES, ...PROTOCOL_REQUEST_RULES];
