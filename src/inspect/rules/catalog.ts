@@ -9,6 +9,7 @@ import { IDOR_RULES } from "./idor.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { UNIXCMD_RULES } from "./unixcmd.ts";
+import { WINCMD_RULES } from "./wincmd.ts";
 
 /** Value rules: one RE2 regex searched in request values. */
 export const VALUE_RULES: readonly ValueRule[] = [
@@ -17,6 +18,8 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...IDOR_RULES,
   ...UNIXCMD_RULES,
   ...PROTOCOL_RULES,
+  ,
+  ...WINCMD_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
