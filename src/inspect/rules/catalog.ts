@@ -18,7 +18,6 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...IDOR_RULES,
   ...UNIXCMD_RULES,
   ...PROTOCOL_RULES,
-  ,
   ...WINCMD_RULES,
 ];
 
