@@ -8,6 +8,7 @@ import { ENCODING_RULES } from "./encoding.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
+import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
 import { UNIXCMD_RULES } from "./unixcmd.ts";
 import { WINCMD_RULES } from "./wincmd.ts";
 
@@ -19,7 +20,12 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...UNIXCMD_RULES,
   ...PROTOCOL_RULES,
   ...WINCMD_RULES,
+  ...SCANNING_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
-export const REQUEST_RULES: readonly RequestRule[] = [...SANITY_REQUEST_RULES, ...PROTOCOL_REQUEST_RULES];
+export const REQUEST_RULES: readonly RequestRule[] = [
+  ...SANITY_REQUEST_RULES,
+  ...PROTOCOL_REQUEST_RULES,
+  ...SCANNING_REQUEST_RULES,
+];

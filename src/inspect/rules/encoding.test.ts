@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { ENCODING_RULES } from "./encoding.ts";
+import { spareRealisticValues } from "./realistic-values.ts";
 import { checkValueRules, ruleRegExp } from "./rule-checks.ts";
 
 checkValueRules(ENCODING_RULES);
+spareRealisticValues(ENCODING_RULES);
 
 describe("ENCODING", () => {
   test("every rule reads the raw value: the decoder has removed what they look for", () => {

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { mediaTypes, PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
+import { spareRealisticValues } from "./realistic-values.ts";
 import { type RequestFixture, requestOf } from "./request-fixture.ts";
 import { checkValueRules } from "./rule-checks.ts";
 
 checkValueRules(PROTOCOL_RULES);
+spareRealisticValues(PROTOCOL_RULES);
 
 function check(key: string, fixture: RequestFixture): string | undefined {
   const rule = PROTOCOL_REQUEST_RULES.find((r) => r.key === key);

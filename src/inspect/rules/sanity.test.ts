@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { spareRealisticValues } from "./realistic-values.ts";
 import { requestOf } from "./request-fixture.ts";
 import { checkValueRules } from "./rule-checks.ts";
 import { climbsAboveRoot, MAX_CHARACTER_RUN, SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 
 checkValueRules(SANITY_RULES);
+spareRealisticValues(SANITY_RULES);
 
 function rule(key: string) {
   const found = SANITY_REQUEST_RULES.find((r) => r.key === key);
