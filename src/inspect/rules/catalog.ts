@@ -6,6 +6,7 @@
 import type { RequestRule, ValueRule } from "../types.ts";
 import { ENCODING_RULES } from "./encoding.ts";
 import { IDOR_RULES } from "./idor.ts";
+import { LDAP_RULES } from "./ldap.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
@@ -21,6 +22,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...PROTOCOL_RULES,
   ...WINCMD_RULES,
   ...SCANNING_RULES,
+  ...LDAP_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
