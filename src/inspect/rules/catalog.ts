@@ -4,6 +4,7 @@
  * and is documented in docs/deny-rules.md.
  */
 import type { RequestRule, ValueRule } from "../types.ts";
+import { BOT_REQUEST_RULES, BOT_RULES } from "./bot.ts";
 import { ENCODING_RULES } from "./encoding.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
@@ -23,6 +24,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...WINCMD_RULES,
   ...SCANNING_RULES,
   ...LDAP_RULES,
+  ...BOT_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
@@ -30,4 +32,5 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   ...SANITY_REQUEST_RULES,
   ...PROTOCOL_REQUEST_RULES,
   ...SCANNING_REQUEST_RULES,
+  ...BOT_REQUEST_RULES,
 ];
