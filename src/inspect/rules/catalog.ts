@@ -6,8 +6,10 @@
 import type { RequestRule, ValueRule } from "../types.ts";
 import { BOT_REQUEST_RULES, BOT_RULES } from "./bot.ts";
 import { ENCODING_RULES } from "./encoding.ts";
+import { HTML_RULES } from "./html.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
+import { NOSQL_REQUEST_RULES, NOSQL_RULES } from "./nosql.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
@@ -25,6 +27,8 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...SCANNING_RULES,
   ...LDAP_RULES,
   ...BOT_RULES,
+  ...NOSQL_RULES,
+  ...HTML_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
@@ -33,4 +37,5 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   ...PROTOCOL_REQUEST_RULES,
   ...SCANNING_REQUEST_RULES,
   ...BOT_REQUEST_RULES,
+  ...NOSQL_REQUEST_RULES,
 ];
