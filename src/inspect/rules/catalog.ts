@@ -6,6 +6,7 @@
 import type { RequestRule, ValueRule } from "../types.ts";
 import { BOT_REQUEST_RULES, BOT_RULES } from "./bot.ts";
 import { ENCODING_RULES } from "./encoding.ts";
+import { EXPLOIT_REQUEST_RULES, EXPLOIT_RULES } from "./exploit.ts";
 import { HTML_RULES } from "./html.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
@@ -31,6 +32,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...NOSQL_RULES,
   ...HTML_RULES,
   ...TEMPLATE_RULES,
+  ...EXPLOIT_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
@@ -40,4 +42,5 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   ...SCANNING_REQUEST_RULES,
   ...BOT_REQUEST_RULES,
   ...NOSQL_REQUEST_RULES,
+  ...EXPLOIT_REQUEST_RULES,
 ];
