@@ -7,6 +7,7 @@ import type { RequestRule, ValueRule } from "../types.ts";
 import { BOT_REQUEST_RULES, BOT_RULES } from "./bot.ts";
 import { ENCODING_RULES } from "./encoding.ts";
 import { EXPLOIT_REQUEST_RULES, EXPLOIT_RULES } from "./exploit.ts";
+import { HPP_REQUEST_RULES, HPP_RULES } from "./hpp.ts";
 import { HTML_RULES } from "./html.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
@@ -33,6 +34,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...HTML_RULES,
   ...TEMPLATE_RULES,
   ...EXPLOIT_RULES,
+  ...HPP_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
@@ -43,4 +45,5 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   ...BOT_REQUEST_RULES,
   ...NOSQL_REQUEST_RULES,
   ...EXPLOIT_REQUEST_RULES,
+  ...HPP_REQUEST_RULES,
 ];
