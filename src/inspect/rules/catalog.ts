@@ -15,6 +15,7 @@ import { NOSQL_REQUEST_RULES, NOSQL_RULES } from "./nosql.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
+import { SSRF_RULES } from "./ssrf.ts";
 import { TEMPLATE_RULES } from "./template.ts";
 import { UNIXCMD_RULES } from "./unixcmd.ts";
 import { WINCMD_RULES } from "./wincmd.ts";
@@ -35,6 +36,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...TEMPLATE_RULES,
   ...EXPLOIT_RULES,
   ...HPP_RULES,
+  ...SSRF_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
