@@ -12,6 +12,7 @@ import { HTML_RULES } from "./html.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
 import { NOSQL_REQUEST_RULES, NOSQL_RULES } from "./nosql.ts";
+import { PHP_RULES } from "./php.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
@@ -37,6 +38,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...EXPLOIT_RULES,
   ...HPP_RULES,
   ...SSRF_RULES,
+  ...PHP_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
