@@ -12,6 +12,7 @@ import { HTML_RULES } from "./html.ts";
 import { IDOR_RULES } from "./idor.ts";
 import { LDAP_RULES } from "./ldap.ts";
 import { NOSQL_REQUEST_RULES, NOSQL_RULES } from "./nosql.ts";
+import { OGNL_REQUEST_RULES, OGNL_RULES } from "./ognl.ts";
 import { PHP_RULES } from "./php.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
@@ -39,6 +40,7 @@ export const VALUE_RULES: readonly ValueRule[] = [
   ...HPP_RULES,
   ...SSRF_RULES,
   ...PHP_RULES,
+  ...OGNL_RULES,
 ];
 
 /** Request rules: checks of the request as a whole. */
@@ -50,4 +52,5 @@ export const REQUEST_RULES: readonly RequestRule[] = [
   ...NOSQL_REQUEST_RULES,
   ...EXPLOIT_REQUEST_RULES,
   ...HPP_REQUEST_RULES,
+  ...OGNL_REQUEST_RULES,
 ];
