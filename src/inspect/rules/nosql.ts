@@ -196,20 +196,27 @@ export const NOSQL_RULES: readonly ValueRule[] = [
     key: "NOSQL_SERVER_JAVASCRIPT",
     family: "NOSQL",
     level: "Standard",
+    // this.x.match( and await sleep(1000) are everyday JavaScript: `this.` counts only after a
+    // string breakout (NOSQL_JS_BREAKOUT), sleep( only after a statement end or a quote
     regex:
-      `(?:^|[^a-z0-9_])this\\.[a-z_$][a-z0-9_$]*\\.(?:match|constructor|length${WS0}[<>=])` +
-      `|(?:^|[^a-z0-9_])db\\.(?:getcollection|getsiblingdb|runcommand|eval|dropdatabase|[a-z_]+\\.(?:find|drop|remove|insert|update|aggregate|mapreduce))${WS0}\\(` +
-      `|(?:^|[^a-z0-9_])sleep${WS0}\\(${WS0}[0-9]{3,}${WS0}\\)`,
+      `(?:^|[^a-z0-9_])db\\.(?:getcollection|getsiblingdb|runcommand|eval|dropdatabase|[a-z_]+\\.(?:find|drop|remove|insert|update|aggregate|mapreduce))${WS0}\\(` +
+      `|[;'"]${WS0}sleep${WS0}\\(${WS0}[0-9]{3,}${WS0}\\)`,
     description:
-      "JavaScript that reads documents or stalls the database: this.password.match(, db.users.find(, sleep(5000)",
+      "Mongo shell calls (db.users.find(, db.getCollection() and sleep(5000) after a statement end",
     examples: [
-      "this.password.match(/^a/)",
       "db.users.find()",
       "db.getCollection('users')",
       "';sleep(5000);'",
-      "this.pin.length>0",
+      "1; sleep(10000)",
+      "db.dropDatabase()",
     ],
-    benign: ["this.state.count", "db.example.com", "sleep(8 hours)", "need sleep (8)", "I see this.match"],
+    benign: [
+      "this.name.match(/x/)",
+      "db.example.com",
+      "sleep(8 hours)",
+      "await sleep(1000);",
+      "I see this.match",
+    ],
   },
   {
     key: "NOSQL_OPERATOR_BRACKET",

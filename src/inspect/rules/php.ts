@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are PHP payloads, not placeholders
 /**
  * The PHP family: attacks on PHP applications. Code uploaded in a value (`<?php system($_GET[c]);`),
  * stream wrappers that turn an include or a file read into source disclosure or code execution
@@ -7,9 +8,12 @@
 import type { ValueRule } from "../types.ts";
 import { REPLACEMENT, SCHEME_START, SP0, WS0 } from "./injection-fragments.ts";
 
-/** Functions only PHP has that run commands, evaluate code or reveal the configuration. */
+/**
+ * Functions only PHP has that run commands, evaluate code or reveal the configuration (`assert(`
+ * and `popen(` also appear in JavaScript, Python and C snippets: only PHP_WEBSHELL_CALL has them).
+ */
 const PHP_ONLY_FUNCTION =
-  "(?:shell_exec|passthru|proc_open|pcntl_exec|popen|phpinfo|create_function|call_user_func(?:_array)?|show_source|highlight_file|file_put_contents|file_get_contents|move_uploaded_file|base64_decode|gzinflate|gzuncompress|str_rot13|preg_replace|assert|unserialize|fsockopen)";
+  "(?:shell_exec|passthru|proc_open|pcntl_exec|phpinfo|create_function|call_user_func(?:_array)?|show_source|highlight_file|file_put_contents|file_get_contents|move_uploaded_file|base64_decode|gzinflate|gzuncompress|str_rot13|preg_replace|unserialize|fsockopen)";
 /** Where a webshell takes its payload from. */
 const PAYLOAD_SOURCE = `(?:@?\\$_(?:get|post|request|cookie|server|files)|base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|chr${SP0}\\()`;
 
@@ -113,7 +117,8 @@ export const PHP_RULES: readonly ValueRule[] = [
     key: "PHP_EXEC_CALL",
     family: "PHP",
     level: "Standard",
-    regex: `(?:^|[^a-z0-9_\\.$>:])(?:system|exec|eval|include|require|include_once|require_once|readfile|fopen)${SP0}\\(${SP0}['"$\`]`,
+    // require('fs') is Node.js: include and require count only with a variable, a path or a URL
+    regex: `(?:^|[^a-z0-9_\\.$>:])(?:(?:system|exec|eval|readfile|fopen)${SP0}\\(${SP0}['"$\`]|(?:include|require)(?:_once)?${SP0}\\(?${SP0}(?:\\$|['"](?:[a-z]+:|/|\\.\\./|[a-z]:\\\\)))`,
     description: "system(, exec(, eval(, include(, readfile( with a string or variable argument",
     examples: [
       "system('id')",
@@ -122,7 +127,14 @@ export const PHP_RULES: readonly ValueRule[] = [
       "readfile($f)",
       "eval(`x`)",
     ],
-    benign: ["the system (old)", "regex.exec('abc')", "evaluation('x')", "include(x)"],
+    benign: [
+      "the system (old)",
+      "regex.exec('abc')",
+      "evaluation('x')",
+      "include(x)",
+      "const fs = require('fs');",
+      "require('./lib')",
+    ],
   },
   {
     key: "PHP_SUPERGLOBAL",

@@ -10,8 +10,11 @@
 import type { InspectTarget, ValueRule } from "../types.ts";
 import { SCHEME_START } from "./injection-fragments.ts";
 
-/** The start of a URL up to its host: optional scheme, `//` (or `\\`), optional user info. */
-const URL_START = `(?:${SCHEME_START}[a-z][a-z0-9+\\-\\.]*:)?[/\\\\]{2}(?:[^/\\\\?#@ \\t]*@)?`;
+/**
+ * The start of a URL up to its host: a scheme (or nothing, at the start of the value), `//` (or
+ * `\\`), optional user info. A `//` inside a URL's path is not a host.
+ */
+const URL_START = `(?:${SCHEME_START}[a-z][a-z0-9+\\-\\.]*:|^[ \\t]*)[/\\\\]{2}(?:[^/\\\\?#@ \\t]*@)?`;
 /** Where a host ends: a port, path, query or fragment, or the value's end (after an optional root dot). */
 const HOST_END = "\\.?(?:[:/\\\\?#]|$)";
 /** One IPv4 part in any base inet_aton accepts. */
@@ -36,7 +39,7 @@ export const SSRF_RULES: readonly ValueRule[] = [
     regex:
       "(?:^|[^0-9\\.])(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|192\\.0\\.0\\.192)(?:[^0-9]|$)|fd00:ec2::254" +
       "|metadata\\.google\\.internal|metadata\\.tencentyun\\.com|/latest/(?:meta-data|user-data|api/token|dynamic/instance-identity)" +
-      `|/computemetadata/v1|/metadata/(?:instance|identity/oauth2)|::ffff:a9fe:a9fe` +
+      `|/computemetadata/v1|/metadata/(?:instance|identity/oauth2/token)\\?api-version=|::ffff:a9fe:a9fe` +
       `|${URL_START}(?:2852039166|0xa9fea9fe|0251\\.0*376\\.0*251\\.0*376|0xa9\\.0xfe\\.0xa9\\.0xfe|metadata)${HOST_END}`,
     description:
       "The cloud metadata services (169.254.169.254 and its decimal, hex and octal forms, metadata.google.internal, /latest/meta-data)",
@@ -97,6 +100,7 @@ export const SSRF_RULES: readonly ValueRule[] = [
     benign: [
       "http://127.0.0.1.example.com/",
       "https://example.com/2130706433",
+      "https://cdn.example.com//1.2.3/lib.js",
       "http://v1.2.example.com",
       "http://10.0.0.1/",
       "https://1.1.1.1/",
@@ -122,6 +126,7 @@ export const SSRF_RULES: readonly ValueRule[] = [
       "http://app.localhost/",
       "http://0/",
       "//localhost/x",
+      "http://localhost./",
     ],
     benign: [
       "https://localhost.example.com/",

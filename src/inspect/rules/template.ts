@@ -19,7 +19,7 @@ const PYTHON_WALK =
 /** Calls that run a program or evaluate code, in the languages template engines are written in. */
 const EXECUTION_SINK =
   "(?:popen|subprocess|os\\.system|\\.system" +
-  `${SP0}\\(|(?:^|[^a-z0-9_\\.])(?:exec|eval|system|spawn|spawnsync|execsync)${SP0}\\(|child_process|process\\.mainmodule|global\\.process|getruntime${SP0}\\(|processbuilder|\\.constructor${SP0}\\.${SP0}constructor|constructor${SP0}\\(${SP0}['"]|io\\.popen|kernel\\.|%x\\()`;
+  `${SP0}\\(|(?:^|[^a-z0-9_\\.])(?:exec|eval|system|spawn|spawnsync|execsync)${SP0}\\(|child_process|process\\.mainmodule|global\\.process|getruntime${SP0}\\(|processbuilder|\\.constructor${SP0}\\.${SP0}constructor|constructor${SP0}\\(${SP0}['"]|io\\.popen|kernel\\.(?:exec|system|spawn|open|eval)|%x\\()`;
 
 /** Server-side template injection rules. */
 export const TEMPLATE_RULES: readonly ValueRule[] = [

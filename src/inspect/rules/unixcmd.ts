@@ -163,7 +163,7 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
     key: "UNIXCMD_SUBSTITUTION",
     family: "UNIXCMD",
     level: "Standard",
-    regex: `\\$\\(${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}\\))|[^ \\t\\n\\r(\\[]${BT}${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}${BT})`,
+    regex: `\\$\\(${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}\\))|[a-z0-9=]${BT}${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}${BT})`,
     description:
       "Command substitution of a shell command: $(cmd ...), or backticks glued to a value (x`cmd`)",
     examples: [
@@ -174,7 +174,14 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
       "name`sleep 5`",
       "a`nslookup x.example`",
     ],
-    benign: ["run `ls -la` in the docs", "the `id` field", "$(document).on()", "(`echo`)"],
+    benign: [
+      "run `ls -la` in the docs",
+      "the `id` field",
+      "$(document).on()",
+      "(`echo`)",
+      "**`ls -la`**",
+      "command:`ls -la`",
+    ],
   },
   {
     key: "UNIXCMD_DOWNLOAD_EXECUTE",

@@ -152,12 +152,13 @@ export const WINCMD_RULES: readonly ValueRule[] = [
     key: "WINCMD_ENV_VARIABLE",
     family: "WINCMD",
     level: "Standard",
+    // %username%, %path% and %temp% are also placeholders in message templates: left out
     regex:
-      "%(?:comspec|systemroot|windir|programfiles|programdata|userprofile|appdata|localappdata|temp|tmp|homedrive|homepath|username|userdomain|computername|path|pathext|allusersprofile|systemdrive|processor_architecture)(?::~[-0-9,]+)?%",
+      "%(?:comspec|systemroot|windir|programfiles|programdata|userprofile|appdata|localappdata|homedrive|homepath|computername|allusersprofile|systemdrive|processor_architecture)(?::~[-0-9,]+)?%",
     description:
       "A cmd.exe environment variable (%COMSPEC%, %SystemRoot%), or a slice of one (%COMSPEC:~-16,1%)",
-    examples: ["%COMSPEC% /c dir", "x&echo %USERNAME%", "%systemroot%\\system32", "%comspec:~-16,1%"],
-    benign: ["20% off", "100%temp", "50% of users", "%name%"],
+    examples: ["%COMSPEC% /c dir", "x&echo %COMPUTERNAME%", "%systemroot%\\system32", "%comspec:~-16,1%"],
+    benign: ["20% off", "100%temp", "50% of users", "%name%", "Welcome %username%!"],
   },
   {
     key: "WINCMD_POWERSHELL_EXECUTION",
