@@ -71,6 +71,7 @@ export const PROTOCOL_RULES: readonly ValueRule[] = [
     examples: [
       "bytes=0-,5-0,5-1,5-2,5-3,5-4,5-5,5-6,5-7,5-8,5-9",
       `bytes=${Array(20).fill("0-1").join(",")}`,
+      "bytes=1-1, 2-2, 3-3, 4-4, 5-5, 6-6, 7-7, 8-8, 9-9, 10-10, 11-11",
     ],
     benign: ["bytes=0-1023", "bytes=0-99,200-299,400-499", "bytes=-500"],
   },

@@ -146,7 +146,11 @@ export const SCANNING_RULES: readonly ValueRule[] = [
     targets: ["Path"],
     regex: "/nice ports,/trinity\\.txt\\.bak",
     description: "Nmap's service-detection probe path (/nice ports,/Trinity.txt.bak)",
-    examples: ["/nice ports,/Trinity.txt.bak"],
+    examples: [
+      "/nice ports,/Trinity.txt.bak",
+      "/nice ports,/trinity.txt.bak",
+      "/a/nice ports,/Trinity.txt.bak",
+    ],
     benign: ["/nice-ports/trinity.txt", "/ports"],
   },
   // ------------------------------------------------------------------------------------- Standard
