@@ -11,9 +11,6 @@ const [parameterName] = OGNL_REQUEST_RULES;
 
 describe("OGNL_PARAMETER_NAME", () => {
   test.each([
-    "class.module.classLoader.resources.context.parent.pipeline.first.pattern",
-    "class['classLoader'].resources.dirContext.docBase",
-    "Class.ClassLoader.URLs[0]",
     "('\\u0023_memberAccess[\\'allowStaticMethodAccess\\']')(meh)",
     "(#context['xwork.MethodAccessor.denyMethodExecution']=false)(x)",
     "top['foo'](0)",
@@ -30,6 +27,12 @@ describe("OGNL_PARAMETER_NAME", () => {
       expect(parameterName?.check(requestOf({ query: [[name, "x"]] }))).toBeUndefined();
     },
   );
+
+  test("class-loader paths without expression syntax are left to EXPLOIT_CLASSLOADER_NAME", () => {
+    expect(
+      expressionInName("class.module.classLoader.resources.context.parent.pipeline.first.pattern"),
+    ).toBeUndefined();
+  });
 
   test("header names are not read", () => {
     expect(parameterName?.check(requestOf({ headers: [["x-classloader", "1"]] }))).toBeUndefined();

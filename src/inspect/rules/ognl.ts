@@ -2,10 +2,10 @@
 /**
  * The OGNL family: expression language injection into Java applications. Struts evaluates OGNL
  * (`%{...}`, and in old versions parameter *names*), JSP and JSF evaluate EL (`${...}`, `#{...}`),
- * Spring evaluates SpEL (`T(java.lang.Runtime)`), and Spring's data binder walks property paths
- * (`class.module.classLoader...`, Spring4Shell). Each reaches Java's reflection, and from there
+ * Spring evaluates SpEL (`T(java.lang.Runtime)`). Each reaches Java's reflection, and from there
  * `Runtime.exec`. The rules look for the expression syntax together with what it reaches; a
- * request rule reads parameter and cookie names, where Struts and Spring take their paths.
+ * request rule reads parameter and cookie names, where old Struts evaluated OGNL. Class-loader
+ * property paths in names (`class.module.classLoader...`, Spring4Shell) are EXPLOIT_CLASSLOADER_NAME's.
  */
 import type { RequestRule, ValueRule } from "../types.ts";
 import { SP0, SP1 } from "./injection-fragments.ts";
@@ -18,20 +18,13 @@ const REFLECTION =
   `(?:getruntime${SP0}\\(|processbuilder|\\.exec${SP0}\\(|\\.getclass${SP0}\\(|forname${SP0}\\(|\\.getmethod${SP0}\\(` +
   `|\\.getdeclared(?:method|field|constructor)s?${SP0}\\(|\\.invoke${SP0}\\(|classloader|scriptengine|\\.newinstance${SP0}\\(|javax\\.script|java\\.lang\\.|@java\\.)`;
 
-/** Substrings of a parameter or cookie name (lower case) that only an expression or class-loader path has. */
-const NAME_MARKERS = [
-  "classloader",
-  "_memberaccess",
-  "protectiondomain",
-  "class.module",
-  "\\u0023",
-  "@java.",
-];
+/** Substrings of a parameter or cookie name (lower case) that only an OGNL expression has. */
+const NAME_MARKERS = ["_memberaccess", "\\u0023", "@java.", "#context["];
 
 /**
- * Why `name` is an OGNL expression or a class-loader property path, or undefined.
+ * Why `name` is an OGNL expression, or undefined.
  *
- * @example expressionInName("class.module.classLoader.resources.context.parent.pipeline.first.pattern") // "classloader"
+ * @example expressionInName("('\\u0023_memberAccess[\\'allowStaticMethodAccess\\']')(meh)") // "_memberaccess"
  */
 export function expressionInName(name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -51,7 +44,7 @@ export const OGNL_REQUEST_RULES: readonly RequestRule[] = [
     family: "OGNL",
     level: "Basic",
     description:
-      "A parameter or cookie name that is an OGNL expression or a class-loader path (class.module.classLoader..., ('#_memberAccess...')(x))",
+      "A parameter or cookie name that is an OGNL expression (('\\u0023_memberAccess...')(x), top['x'](0), (#a=...)(b))",
     check: (request) => {
       for (const value of request.values) {
         if ((value.target !== "Parameter" && value.target !== "Cookie") || value.name === undefined) continue;

@@ -6,6 +6,7 @@
  * and octal IPv4 (`http://2130706433/`, `0x7f.1`), IPv6 forms of loopback, user info in front of
  * the host (`http://example.com@127.0.0.1/`), wildcard-DNS names that resolve to any IP
  * (`127.0.0.1.nip.io`), and schemes that speak other protocols (`gopher://`, `dict://`, `file://`).
+ * Out-of-band callback hosts (`*.oastify.com`) are SCANNING_OAST_DOMAIN's.
  */
 import type { InspectTarget, ValueRule } from "../types.ts";
 import { SCHEME_START } from "./injection-fragments.ts";
@@ -174,22 +175,6 @@ export const SSRF_RULES: readonly ValueRule[] = [
       "http://app.localtest.me",
     ],
     benign: ["https://example.io/", "snip.io", "https://nip.io.example.com/"],
-  },
-  {
-    key: "SSRF_OOB_CALLBACK_HOST",
-    family: "SSRF",
-    level: "Standard",
-    regex: `(?:^|[^a-z0-9\\-])(?:[a-z0-9\\-]+\\.)*(?:burpcollaborator\\.net|oastify\\.com|oast\\.(?:pro|live|site|online|fun|me)|interact\\.sh|interactsh\\.com|dnslog\\.cn|ceye\\.io|requestbin\\.net|canarytokens\\.com)(?:[^a-z0-9\\-\\.]|\\.?$)`,
-    description:
-      "Hosts of out-of-band testing services, which a probe makes the server call to prove the SSRF",
-    examples: [
-      "http://abc123.oastify.com",
-      "x.burpcollaborator.net",
-      "https://c0ffee.oast.fun/",
-      "$(nslookup x.interact.sh)",
-      "a.dnslog.cn",
-    ],
-    benign: ["https://example.com/oast", "burpcollaborator", "interact.shop"],
   },
   {
     key: "SSRF_URL_CONFUSION",
