@@ -111,6 +111,37 @@ describe("PROTOCOL request rules", () => {
     ).toContain("x-method-override");
   });
 
+  test("PROTOCOL_REPEATED_HEADER: copies joined by Envoy with a comma count as repeated", () => {
+    expect(check("PROTOCOL_REPEATED_HEADER", { headers: [["authorization", "Bearer a,Basic Yjpj"]] })).toBe(
+      "header authorization sent 2 times",
+    );
+    expect(
+      check("PROTOCOL_REPEATED_HEADER", { headers: [["origin", "https://a.example,https://b.example"]] }),
+    ).toBe("header origin sent 2 times");
+    expect(
+      check("PROTOCOL_REPEATED_HEADER", {
+        headers: [["referer", "https://a.example/x,https://b.example/y"]],
+      }),
+    ).toBe("header referer sent 2 times");
+    const chrome =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    expect(check("PROTOCOL_REPEATED_HEADER", { headers: [["user-agent", `${chrome},curl/8.4.0`]] })).toBe(
+      "header user-agent sent 2 times",
+    );
+  });
+
+  test("PROTOCOL_REPEATED_HEADER: commas that belong to one value do not", () => {
+    const single: RequestFixture = {
+      headers: [
+        ["authorization", 'Digest username="jane", realm="shop, inc", nonce="a1", uri="/", response="ff"'],
+        ["referer", "https://a.example/list?ids=1,2,3"],
+        ["user-agent", "MyShop/3.2 (iPhone; iOS 18.1, Scale/3.00)"],
+        ["content-type", 'multipart/form-data; boundary="a,b"'],
+      ],
+    };
+    expect(check("PROTOCOL_REPEATED_HEADER", single)).toBeUndefined();
+  });
+
   test("PROTOCOL_REPEATED_HEADER: a second Authorization or Origin", () => {
     expect(
       check("PROTOCOL_REPEATED_HEADER", {

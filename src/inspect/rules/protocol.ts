@@ -5,8 +5,8 @@
  * `chunked`, repeated or malformed Content-Length, unknown or lower-case methods over HTTP/1.1,
  * a space before a header's colon, a missing Host, raw CR/LF in a header value; and it strips the
  * headers a `Connection` header names. Those are not repeated here. What does reach the inspector:
- * TRACE (and any method over HTTP/2), repeated Host and Content-Type headers (Envoy joins them into
- * one comma-separated value), header names with underscores, bodies on GET, and CR/LF that arrive
+ * TRACE (and any method over HTTP/2), repeated Host, Content-Type, Authorization, Origin, Referer and
+ * User-Agent headers (Envoy joins each into one value with a bare comma), header names with underscores, bodies on GET, and CR/LF that arrive
  * percent-encoded in values.
  */
 import type { ParsedRequest, RequestRule, ValueRule } from "../types.ts";
@@ -127,8 +127,21 @@ const REGISTERED_METHODS = new Set([
 const DEBUG_METHODS = new Set(["TRACE", "TRACK", "DEBUG"]);
 /** Headers through which frameworks let a client replace the method. */
 const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
-/** Headers of which a request has one; a second one is read differently by different parsers. */
-const SINGLETONS = ["host", "content-type", "authorization", "origin", "referer", "user-agent"];
+/**
+ * Headers of which a request has one; a second one is read differently by different parsers. Envoy
+ * joins repeated copies of these (its inline headers) into one value with `,`, so each gets a way
+ * to count the copies in a value: `Bearer a,Bearer b` is two, `Digest a="1", b="2"` is one.
+ */
+const SINGLETONS: Readonly<Record<string, (value: string) => number>> = {
+  host: (value) => value.split(",").length,
+  "content-type": (value) => Math.max(1, mediaTypes(value).length),
+  authorization: (value) => Math.max(1, outsideQuotes(value, ",").filter(isCredentials).length),
+  origin: (value) => value.split(",").length,
+  // A URL can hold commas; a second absolute URL cannot be part of the first.
+  referer: (value) => Math.max(1, value.split(",").filter((part) => part.includes("://")).length),
+  // Commas inside a product comment are the User-Agent's own: `(KHTML, like Gecko)`.
+  "user-agent": (value) => topLevelCommas(value) + 1,
+};
 
 export const PROTOCOL_REQUEST_RULES: readonly RequestRule[] = [
   // ---------------------------------------------------------------------------------------- Basic
@@ -177,10 +190,13 @@ export const PROTOCOL_REQUEST_RULES: readonly RequestRule[] = [
     key: "PROTOCOL_REPEATED_HEADER",
     family: "PROTOCOL",
     level: "Standard",
-    description: `A header that must occur once sent more than once (${SINGLETONS.join(", ")})`,
+    description: `A header that must occur once sent more than once (${Object.keys(SINGLETONS).join(", ")})`,
     check: (request) => {
-      const name = SINGLETONS.find((n) => headerValues(request, n).length > 1);
-      return name && `header ${name} sent ${headerValues(request, name).length} times`;
+      for (const [name, copies] of Object.entries(SINGLETONS)) {
+        const count = headerValues(request, name).reduce((sum, value) => sum + copies(value), 0);
+        if (count > 1) return `header ${name} sent ${count} times`;
+      }
+      return undefined;
     },
   },
   {
@@ -245,6 +261,46 @@ function methodsOf(request: ParsedRequest): { from: string; value: string }[] {
   ];
 }
 
+/** `value` split at `separator` where it is not inside double quotes. */
+function outsideQuotes(value: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (const c of value) {
+    if (c === '"') quoted = !quoted;
+    if (c === separator && !quoted) {
+      parts.push(current);
+      current = "";
+    } else current += c;
+  }
+  parts.push(current);
+  return parts;
+}
+
+/** RFC 9110 token characters, of which an authentication scheme is made. */
+const TOKEN = new Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+/** Whether `part` starts credentials: a scheme, a space, something (`Bearer x`, not `realm="y"`). */
+function isCredentials(part: string): boolean {
+  const text = part.trim();
+  const space = text.indexOf(" ");
+  if (space <= 0 || text.slice(space).trim() === "") return false;
+  for (const c of text.slice(0, space)) if (!TOKEN.has(c)) return false;
+  return true;
+}
+
+/** Commas outside parentheses (User-Agent comments). */
+function topLevelCommas(value: string): number {
+  let depth = 0;
+  let commas = 0;
+  for (const c of value) {
+    if (c === "(") depth++;
+    else if (c === ")") depth = Math.max(0, depth - 1);
+    else if (c === "," && depth === 0) commas++;
+  }
+  return commas;
+}
+
 /**
  * The media types (`type/subtype`, lower case) in a Content-Type value, which is more than one when
  * repeated headers were joined with commas. Commas inside quoted parameters do not separate.
@@ -252,18 +308,7 @@ function methodsOf(request: ParsedRequest): { from: string; value: string }[] {
  * @example mediaTypes('multipart/form-data; boundary="a,b"') // ["multipart/form-data"]
  */
 export function mediaTypes(value: string): string[] {
-  const parts: string[] = [];
-  let current = "";
-  let quoted = false;
-  for (const c of value) {
-    if (c === '"') quoted = !quoted;
-    if (c === "," && !quoted) {
-      parts.push(current);
-      current = "";
-    } else current += c;
-  }
-  parts.push(current);
-  return parts
+  return outsideQuotes(value, ",")
     .map((part) => (part.split(";")[0] ?? "").trim().toLowerCase())
     .filter((type) => type.includes("/"));
 }
