@@ -39,30 +39,59 @@ export const LDAP_RULES: readonly ValueRule[] = [
     key: "LDAP_ALWAYS_TRUE",
     family: "LDAP",
     level: "Basic",
-    regex: `\\(${SP0}[&|]${SP0}\\)|\\(${SP0}objectclass${SP0}=${SP0}\\*${SP0}\\)`,
+    // "the pipe (|) character" is prose: (&) and (|) count only right after a closed filter
+    regex: `\\)${SP0}\\(${SP0}[&|]${SP0}\\)|\\(${SP0}objectclass${SP0}=${SP0}\\*${SP0}\\)`,
     description: "The filters that match every entry: (&), (|) and (objectClass=*)",
     examples: ["admin)(&)", "*)(|(objectclass=*)", "x))(|)(", "(objectClass=*)"],
-    benign: ["(a & b)", "(x | y)", "objectclass", "you & me (&c)"],
+    benign: [
+      "(a & b)",
+      "(x | y)",
+      "objectclass",
+      "you & me (&c)",
+      "the pipe (|) and ampersand (&) characters",
+    ],
   },
   // ------------------------------------------------------------------------------------- Standard
   {
     key: "LDAP_WILDCARD_CLOSE",
     family: "LDAP",
     level: "Standard",
-    regex: `\\*${SP0}\\)${SP0}(?:\\(|\\)|\\x00)`,
+    // the wildcard ends the value's first part (admin*, *, x=a*); in (*)(, (int*)(x) and
+    // footnotes (*) an opening parenthesis comes first: C and prose, not a filter value
+    regex: `(?:^|=)[^()=]*\\*${SP0}\\)${SP0}(?:\\(|\\)|\\x00)`,
     description:
       "A wildcard that closes the filter and goes on (*)(, *)), *) and NUL), turning a lookup into 'any entry'",
     examples: ["*)(", "admin*))", "j*)(cn=x", "*)\u0000"],
-    benign: ["(note*) see below", "Terms apply (see note*)", "5 * (3) = 15", "**bold**", "a*b)"],
+    benign: [
+      "(note*) see below",
+      "Terms apply (see note*)",
+      "5 * (3) = 15",
+      "**bold**",
+      "a*b)",
+      "double (*)(const int a)",
+      "accuracy (*)    (**)",
+      "CreateMainEnvironment(int*) (in /bin/node)",
+      "x = (char*)(buf)",
+    ],
   },
   {
     key: "LDAP_NESTED_FILTER",
     family: "LDAP",
     level: "Standard",
-    regex: `\\(${SP0}[&|!]${SP0}\\(${SP0}${ATTRIBUTE}${COMPARISON}|\\(${SP0}${ACCOUNT_ATTRIBUTE}${COMPARISON}[^()]*\\)`,
+    // a filter at the start or inside another; f(description=x) and .filter(mail=x) are code
+    regex: `\\(${SP0}[&|!]${SP0}\\(${SP0}${ATTRIBUTE}${COMPARISON}|(?:^|[(&|!])${SP0}\\(${SP0}${ACCOUNT_ATTRIBUTE}${COMPARISON}[^()]*\\)`,
     description: "A complete filter on an account attribute, (cn=...) or (&(uid=...), inside a value",
     examples: ["(&(uid=admin)(userPassword=*))", "(|(cn=*)", "(uid=jdoe)", "(!(objectClass=person))"],
-    benign: ["(see above)", "(x => y)", "(a|b)", "if (!(a == b)) {}", "(x=5)", "(o=origin)"],
+    benign: [
+      "(see above)",
+      "(x => y)",
+      "(a|b)",
+      "if (!(a == b)) {}",
+      "(x=5)",
+      "(o=origin)",
+      "argparse.ArgumentParser(description=description)",
+      "User.objects.filter(mail=email)",
+    ],
   },
   {
     key: "LDAP_NULL_TERMINATOR",

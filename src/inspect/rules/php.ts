@@ -117,15 +117,19 @@ export const PHP_RULES: readonly ValueRule[] = [
     key: "PHP_EXEC_CALL",
     family: "PHP",
     level: "Standard",
-    // require('fs') is Node.js: include and require count only with a variable, a path or a URL
-    regex: `(?:^|[^a-z0-9_\\.$>:])(?:(?:system|exec|eval|readfile|fopen)${SP0}\\(${SP0}['"$\`]|(?:include|require)(?:_once)?${SP0}\\(?${SP0}(?:\\$|['"](?:[a-z]+:|/|\\.\\./|[a-z]:\\\\)))`,
-    description: "system(, exec(, eval(, include(, readfile( with a string or variable argument",
+    // require('fs') and require('node:test') are Node.js: include and require count only with a
+    // variable or a remote or stream URL (remote file inclusion)
+    regex: `(?:^|[^a-z0-9_\\.$>:])(?:(?:system|exec|eval|readfile|fopen)${SP0}\\(${SP0}['"$\`]|(?:include|require)(?:_once)?${SP0}\\(?${SP0}(?:\\$|['"](?:(?:https?|ftps?|php|phar|expect|zip|glob|file)://|data:)))`,
+    description:
+      "system(, exec(, eval(, readfile( with a string or variable argument; include/require of a variable or a remote URL",
     examples: [
       "system('id')",
       'exec("whoami")',
       "include('http://x.example/a.txt')",
       "readfile($f)",
       "eval(`x`)",
+      "require_once 'php://input';",
+      "include($page)",
     ],
     benign: [
       "the system (old)",
@@ -134,6 +138,8 @@ export const PHP_RULES: readonly ValueRule[] = [
       "include(x)",
       "const fs = require('fs');",
       "require('./lib')",
+      "const test = require('node:test');",
+      "require('/root/myModule')",
     ],
   },
   {

@@ -62,7 +62,8 @@ export const SSRF_RULES: readonly ValueRule[] = [
     family: "SSRF",
     level: "Basic",
     targets: NOT_PATH,
-    regex: `${SCHEME_START}(?:(?:gopher|dict|tftp|netdoc)://|jar:(?:file|https?|ftp):|file:[/\\\\])`,
+    // file: needs a path after it: docs that mention "`file://` URLs" name the scheme, not a file
+    regex: `${SCHEME_START}(?:(?:gopher|dict|tftp|netdoc)://|jar:(?:file|https?|ftp):|file:[/\\\\]{1,3}(?:[a-z]:|[a-z0-9_\\-\\.~%$]+[/\\\\:]))`,
     description:
       "URL schemes that read local files or speak other protocols (file:, gopher://, dict://, tftp://, jar:, netdoc:)",
     examples: [
@@ -75,6 +76,7 @@ export const SSRF_RULES: readonly ValueRule[] = [
       "tftp://x.example/a",
     ],
     benign: [
+      "URLs of the file system start with `file://`.",
       "profile:/settings",
       "pdf file: /home",
       "see the dictionary://",

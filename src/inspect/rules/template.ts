@@ -30,7 +30,8 @@ export const TEMPLATE_RULES: readonly ValueRule[] = [
     level: "Basic",
     regex:
       `\\{[{%][^\\n]*(?:${PYTHON_WALK}|__class__|\\|${SP0}attr${SP0}\\()` +
-      `|__(?:class|init|base|mro)__${SP0}(?:\\.|\\[${SP0}['"]?)${SP0}${PYTHON_WALK}`,
+      // without a delimiter only a walk that reaches code: __class__.__mro__ alone is Python docs
+      `|__(?:class|init|base|bases|mro)__[^\\n]*__(?:subclasses|globals|builtins|import)__`,
     description:
       "A Jinja2/Django-style expression that walks from an object to classes and builtins (''.__class__.__mro__, |attr())",
     examples: [
@@ -38,12 +39,14 @@ export const TEMPLATE_RULES: readonly ValueRule[] = [
       "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
       "{% for c in [].__class__.__base__.__subclasses__() %}",
       "{{ request|attr('application')|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}",
-      "''.__class__.__mro__[2]",
+      "''.__class__.__mro__[2].__subclasses__()",
       "x.__init__['__globals__']",
     ],
     benign: [
       "def __init__(self):",
       "self.__class__.__name__",
+      'see "a.__class__.__mro__" for the order',
+      "x.__init__.__doc__",
       "{{ user.name }}",
       "{% if user %}hi{% endif %}",
       "__main__",

