@@ -119,7 +119,8 @@ export const PHP_RULES: readonly ValueRule[] = [
     level: "Standard",
     // require('fs') and require('node:test') are Node.js: include and require count only with a
     // variable or a remote or stream URL (remote file inclusion)
-    regex: `(?:^|[^a-z0-9_\\.$>:])(?:(?:system|exec|eval|readfile|fopen)${SP0}\\(${SP0}['"$\`]|(?:include|require)(?:_once)?${SP0}\\(?${SP0}(?:\\$|['"](?:(?:https?|ftps?|php|phar|expect|zip|glob|file)://|data:)))`,
+    // "a Unix system (\"OSF1\")" is prose: system and exec must touch their parenthesis
+    regex: `(?:^|[^a-z0-9_\\.$>:])(?:(?:system|exec)\\(${SP0}['"$\`]|(?:eval|readfile|fopen)${SP0}\\(${SP0}['"$\`]|(?:include|require)(?:_once)?${SP0}\\(?${SP0}(?:\\$|['"](?:(?:https?|ftps?|php|phar|expect|zip|glob|file)://|data:)))`,
     description:
       "system(, exec(, eval(, readfile( with a string or variable argument; include/require of a variable or a remote URL",
     examples: [
@@ -133,6 +134,8 @@ export const PHP_RULES: readonly ValueRule[] = [
     ],
     benign: [
       "the system (old)",
+      'On a Digital Unix system ("OSF1") check',
+      'our payment system ("PayX")',
       "regex.exec('abc')",
       "evaluation('x')",
       "include(x)",

@@ -53,6 +53,22 @@ const TEXT = [
   "SELECT name FROM users WHERE id = 1",
   "Runtime: 2h 15min; Genre: Action | Thriller",
   "The cat & the hat | echo chamber",
+  "Loving the new #set (limited edition) & #context posts!",
+  "Rated 5/5 *****; would buy again (really!)",
+  "A*B*C (see note*)",
+  "Use Cmd+C / Cmd+V to copy & paste",
+  "Save 20%-50% | Free shipping; today only!",
+  "My kids (4 & 7) love it; 10/10",
+  "Meeting @ 10:00 (room 3); bring laptop",
+  "password: ********",
+  "C:\\Users\\Jane\\Documents\\report.docx",
+  "/home/jane/projects/app",
+  "ping me @ 5; curl up with a book",
+  'Our payment system ("PayX") & billing | FAQ',
+  "T(n) = 2T(n/2) + O(n)",
+  "x^2 + y^2 = z^2",
+  "(a)(b)(c) & (d|e)",
+  "Ünïcödé ✓ 😀 — “quotes” ‘single’",
 ];
 
 /** URLs to public sites, as parameters carry them (redirects, links, callbacks). */
