@@ -138,7 +138,7 @@ export const IDOR_RULES: readonly ValueRule[] = [
     examples: [
       "images/../../../config/database.yml",
       "x=..\\..\\..\\secret",
-      "..%2f".replace("%2f", "/").repeat(3),
+      "..\\..\\..\\boot.ini",
       `${REPLACEMENT}${REPLACEMENT}/`.repeat(3),
     ],
     benign: [

@@ -11,15 +11,13 @@
 import type { ValueRule } from "../types.ts";
 import { SP0, SP1, WS0 } from "./injection-fragments.ts";
 
-/** Expression and statement openers: `{{`, `{%`, `${`, `#{`, `*{`, `@{`, `[[`, `<%`. */
+/** Expression and statement openers with braces: `{{`, `{%`, `${`, `#{`, `*{`, `@{` (`<%` is its own case). */
 const OPEN_BRACE = "(?:\\{\\{|\\{%|\\$\\{|#\\{|\\*\\{|@\\{)";
 /** Python attributes that lead from any object to classes, modules and builtins. */
 const PYTHON_WALK =
   "__(?:mro|base|bases|subclasses|globals|builtins|import|code|closure|getattribute|init)__";
 /** Calls that run a program or evaluate code, in the languages template engines are written in. */
-const EXECUTION_SINK =
-  "(?:popen|subprocess|os\\.system|\\.system" +
-  `${SP0}\\(|(?:^|[^a-z0-9_\\.])(?:exec|eval|system|spawn|spawnsync|execsync)${SP0}\\(|child_process|process\\.mainmodule|global\\.process|getruntime${SP0}\\(|processbuilder|\\.constructor${SP0}\\.${SP0}constructor|constructor${SP0}\\(${SP0}['"]|io\\.popen|kernel\\.(?:exec|system|spawn|open|eval)|%x\\()`;
+const EXECUTION_SINK = `(?:popen|subprocess|os\\.system|\\.system${SP0}\\(|(?:^|[^a-z0-9_\\.])(?:exec|eval|system|spawn|spawnsync|execsync)${SP0}\\(|child_process|process\\.mainmodule|global\\.process|getruntime${SP0}\\(|processbuilder|\\.constructor${SP0}\\.${SP0}constructor|constructor${SP0}\\(${SP0}['"]|io\\.popen|kernel\\.(?:exec|system|spawn|open|eval)|%x\\()`;
 
 /** Server-side template injection rules. */
 export const TEMPLATE_RULES: readonly ValueRule[] = [
