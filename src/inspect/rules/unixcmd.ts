@@ -2,8 +2,8 @@
 /**
  * The UNIXCMD family: Unix shell command injection. A shell word such as `cat` or `sleep` is
  * also an English word, so each rule asks for the shell syntax around it: a command separator
- * (`;`, `|`, `&`, a line break, `` ` ``, `$(`) before the command and option, path or redirection
- * syntax after it ("Tom & Jerry; cat food" is prose, "x; cat /etc/passwd" is not).
+ * (`;`, `|`, `&`, a line break, `$(`, a backtick glued to a word) before the command and option,
+ * path or redirection syntax after it ("Tom & Jerry; cat food" is prose, "x; cat /etc/passwd" is not).
  */
 import type { ValueRule } from "../types.ts";
 import { NAME_START, SP0, SP1, WS0, WS1 } from "./injection-fragments.ts";
