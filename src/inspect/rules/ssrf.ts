@@ -25,7 +25,7 @@ const ODD_PART = "(?:0x[0-9a-f]{1,8}|0[0-7]{1,11})";
 /** Loopback in its many spellings, as a URL host. */
 const LOOPBACK_HOST =
   "(?:localhost|localhost\\.localdomain|[a-z0-9\\-\\.]*\\.localhost|127(?:\\.[0-9]{1,3}){3}|0\\.0\\.0\\.0|0" +
-  "|\\[(?:0{0,4}:){2,7}0{0,3}1?\\]|\\[::ffff:(?:127\\.|7f)[0-9a-f:\\.]*\\])";
+  "|\\[(?:0{0,4}:){2,7}0{0,3}1?\\]|\\[(?:0{0,4}:){2,6}ffff:(?:127\\.|7f)[0-9a-f:\\.]*\\])";
 /** Parameters and JSON carry the URLs an application fetches; headers and cookies rarely do. */
 const URL_VALUES: readonly InspectTarget[] = ["Parameter", "JSON"];
 const NOT_PATH: readonly InspectTarget[] = ["PathSegment", "Parameter", "JSON", "Header", "Cookie"];
@@ -126,6 +126,7 @@ export const SSRF_RULES: readonly ValueRule[] = [
       "http://0.0.0.0:9901/",
       "http://[0:0:0:0:0:0:0:1]/",
       "http://[::ffff:127.0.0.1]/",
+      "http://[0:0:0:0:0:ffff:127.0.0.1]/",
       "http://app.localhost/",
       "http://0/",
       "//localhost/x",

