@@ -6,14 +6,14 @@
 import { expect, test } from "bun:test";
 import { re2SyntaxError } from "../../model/re2.ts";
 import { RULE_FAMILIES } from "../../model/types.ts";
-import { re2Incompatibilities } from "../../translate/deny-rules/testing/re2-in-js.ts";
+import { dotToNotNewline, re2Incompatibilities } from "../../translate/deny-rules/testing/re2-in-js.ts";
 import type { ValueRule } from "../types.ts";
 
 /** The JS RegExp that searches like the inspector's RE2 search of `rule.regex` (case-insensitive). */
 export function ruleRegExp(rule: Pick<ValueRule, "regex">): RegExp {
   const problems = re2Incompatibilities(rule.regex);
   if (problems.length > 0) throw new Error(`regex ${rule.regex} uses ${problems.join(", ")}`);
-  return new RegExp(rule.regex.replaceAll(/(?<!\\)\./g, "[^\\n]"), "iu");
+  return new RegExp(dotToNotNewline(rule.regex), "iu");
 }
 
 /** Registers one bun test per rule that checks shape, RE2 compilation, examples and benign values. */

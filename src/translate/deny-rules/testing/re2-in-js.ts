@@ -68,7 +68,7 @@ export function re2Incompatibilities(pattern: string): string[] {
   return problems;
 }
 
-function dotToNotNewline(source: string): string {
+export function dotToNotNewline(source: string): string {
   let out = "";
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
