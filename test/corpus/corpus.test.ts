@@ -40,8 +40,9 @@ describe("the corpus files", () => {
   test("the benign corpus has several hundred requests in every location a value can be in", () => {
     expect(corpus.benign.length).toBeGreaterThanOrEqual(400);
     const locations = new Set(corpus.benign.map((r) => r.location));
-    for (const l of ["path", "query", "header", "cookie", "form", "json", "multipart"])
+    for (const l of ["path", "query", "header", "cookie", "form", "json", "multipart"] as const) {
       expect(locations).toContain(l);
+    }
   });
 
   test("JSON bodies with a JSON content type parse, except the SANITY and PROTOCOL lines that are broken on purpose", () => {
