@@ -35,6 +35,8 @@ interface Contender {
   readonly rows: TallyRow[];
   /** Same server, route/location without rules: what the HTTP stack refuses by itself. */
   readonly bareRows: TallyRow[];
+  /** SQL and XSS attacks in the path and the query only: what the RBAC rules on main can see. */
+  readonly pathQueryRows: TallyRow[];
 }
 
 const { values: args } = parseArgs({
@@ -65,7 +67,12 @@ const all = [...corpus.attacks, ...corpus.benign];
 const contenders: Contender[] = [];
 
 function summarize(name: string, results: SendResult[], bare: SendResult[]): Contender {
-  const c = { name, rows: tally(results), bareRows: tally(bare) };
+  const pathQuery = results.filter(
+    (r) =>
+      (r.request.family === "SQL" || r.request.family === "XSS") &&
+      (r.request.location === "path" || r.request.location === "query"),
+  );
+  const c = { name, rows: tally(results), bareRows: tally(bare), pathQueryRows: tally(pathQuery) };
   const benign = c.rows.find((r) => r.family === "benign");
   const attacks = results.filter((r) => r.request.family !== null);
   const blocked = attacks.filter((r) => r.outcome === "blocked").length;
@@ -122,6 +129,11 @@ const markdown = [
     const total = contenders[0]?.rows.find((x) => x.family === f)?.total ?? 0;
     return `| ${f === "benign" ? "**benign pass rate**" : f} | ${total} | ${contenders.map((c) => cell(c, f)).join(" | ")} |`;
   }),
+  ...(["SQL", "XSS"] as const).map((f) => {
+    const of = (c: Contender) => c.pathQueryRows.find((x) => x.family === f);
+    const total = contenders[0] ? (of(contenders[0])?.total ?? 0) : 0;
+    return `| ${f} in path and query only | ${total} | ${contenders.map((c) => percent(of(c)?.rate ?? 0)).join(" | ")} |`;
+  }),
   `| attacks refused with no rules (HTTP stack) | ${corpus.attacks.length} | ${contenders
     .map((c) => {
       const blocked = c.bareRows.filter((r) => r.family !== "benign").reduce((s, r) => s + r.blocked, 0);
@@ -150,6 +162,7 @@ const out = {
   contenders: contenders.map((c) => ({
     name: c.name,
     rows: c.rows,
+    pathQueryRows: c.pathQueryRows,
     refusedWithoutRules: Object.fromEntries(
       c.bareRows.map((r) => [r.family, r.family === "benign" ? r.total - r.passed : r.blocked]),
     ),
