@@ -5,8 +5,9 @@
  *
  * Every family is measured and printed; only the rows of COMMITTED are asserted. To raise a
  * commitment (for example after the inspector lands and inspects headers, cookies and bodies):
- * run `bun test test/waf-corpus.test.ts`, read the table, and update COMMITTED here and the table
- * in docs/waf.md together.
+ * run `bun test test/waf-corpus.test.ts`, read the table (it also prints the measured rates as
+ * COMMITTED rows), and update COMMITTED here and the table in docs/waf.md together. A row without
+ * `locations` counts every location of its family.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RuleFamily } from "../src/api/deny-rules.ts";
@@ -110,6 +111,12 @@ describe("the WAF corpus through Envoy with DenyRules at Standard", () => {
         `committed ${label(c)}: measured ${percent(rateOf(results, c))}, bound ${percent(c.atLeast)}`,
       );
     }
+    // What COMMITTED would say if every family were committed at what this run measured (floored
+    // to a whole percent): paste the rows that the rules are meant to deliver.
+    const suggestions = tally(results)
+      .filter((r) => r.rate > 0)
+      .map((r) => `  { family: "${r.family}", atLeast: ${Math.floor(r.rate * 100) / 100} },`);
+    console.log(`\nMeasured, as COMMITTED rows (all locations):\n${suggestions.join("\n")}`);
     const benignMisses = results.filter((r) => r.request.family === null && r.outcome !== "passed");
     for (const r of benignMisses)
       console.log(`benign not passed: ${r.request.id} (${r.status}) ${r.request.target}`);
