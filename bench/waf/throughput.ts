@@ -45,7 +45,7 @@ const connections = Number(flags.connections);
 const threads = Number(flags.threads);
 
 /** A benign 10 KB order: it must pass the deny rules, or the bench measures 400s. */
-export function orderJson(targetBytes = 10_240): string {
+function orderJson(targetBytes = 10_240): string {
   const items: unknown[] = [];
   const order = {
     customer: { name: "Seán O'Sullivan", email: "sean@example.ie", address: "12 O'Connell St, Dublin" },
