@@ -1,0 +1,143 @@
+/**
+ * The inspector's gRPC server: Envoy's ext_proc filter opens one ExternalProcessor stream per
+ * HTTP request, with the route's policy in the initial metadata. Plaintext HTTP/2 (h2c) on a Unix
+ * socket (in a pod: a shared emptyDir between the engine and the agent container) or on a
+ * loopback TCP port.
+ */
+import { existsSync, rmSync } from "node:fs";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  ExternalProcessor,
+  type ProcessingRequest,
+} from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { errorMessage, MicrogatewayError } from "../errors.ts";
+import type { InspectionEngine } from "./engine.ts";
+import { RequestExchange } from "./exchange.ts";
+
+/** gRPC initial metadata that carries a route's policy (set by the route's ExtProcPerRoute). */
+export const POLICY_METADATA_KEY = "x-microgateway-policy";
+
+/** Where the inspector listens: a Unix socket path, or a TCP port on 127.0.0.1 (0: any free). */
+export type InspectorAddress =
+  | { readonly socketPath: string }
+  | { readonly host: string; readonly port: number };
+
+export interface InspectorServerOptions<P> {
+  readonly engine: InspectionEngine<P>;
+  readonly listen: InspectorAddress;
+  readonly log?: (line: string) => void;
+}
+
+/** A running inspector server. */
+export interface InspectorServer {
+  /** Where it listens (with the actual port when 0 was asked for). */
+  readonly address: InspectorAddress;
+  /** Stops accepting connections and closes every open stream. */
+  close(): Promise<void>;
+}
+
+/**
+ * The ExternalProcessor service for `engine`. A stream without a policy, with a policy the engine
+ * cannot read, or with messages out of protocol order ends with an error status and the HTTP
+ * request is refused by Envoy (fail closed: the filter runs with `failure_mode_allow: false`).
+ */
+export function externalProcessorService<P>(
+  engine: InspectionEngine<P>,
+  log?: (line: string) => void,
+): ServiceImpl<typeof ExternalProcessor> {
+  return {
+    async *process(requests: AsyncIterable<ProcessingRequest>, context) {
+      const wire = context.requestHeader.get(POLICY_METADATA_KEY);
+      if (wire === null || wire === "") {
+        throw new ConnectError(`missing ${POLICY_METADATA_KEY} metadata`, Code.InvalidArgument);
+      }
+      let exchange: RequestExchange<P>;
+      try {
+        exchange = new RequestExchange(engine, engine.policyFor(wire));
+      } catch (e) {
+        log?.(`inspector: unreadable policy: ${errorMessage(e)}`);
+        throw new ConnectError(`unreadable ${POLICY_METADATA_KEY}: ${errorMessage(e)}`, Code.InvalidArgument);
+      }
+      for await (const request of requests) {
+        try {
+          yield exchange.answer(request);
+        } catch (e) {
+          log?.(`inspector: ${errorMessage(e)}`);
+          throw new ConnectError(
+            errorMessage(e),
+            e instanceof MicrogatewayError ? Code.InvalidArgument : Code.Internal,
+          );
+        }
+      }
+    },
+  };
+}
+
+/** Starts the inspector's gRPC server (ConnectRPC on node:http2, plaintext). */
+export async function startInspectorServer<P>(opts: InspectorServerOptions<P>): Promise<InspectorServer> {
+  const handler = connectNodeAdapter({
+    routes: (router) => router.service(ExternalProcessor, externalProcessorService(opts.engine, opts.log)),
+    grpc: true,
+    grpcWeb: false,
+    connect: false,
+    // A buffered body arrives in one message; Envoy's own buffer limit (1 MiB per connection by
+    // default) answers 413 before that. Leave room for framing.
+    readMaxBytes: 8 * 1024 * 1024,
+  });
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", () => {});
+  });
+  // Garbage on the socket (not HTTP/2, broken frames) ends that connection, never the process.
+  server.on("sessionError", () => {});
+  server.on("error", (e: Error) => opts.log?.(`inspector: server error: ${e.message}`));
+
+  const listen = opts.listen;
+  if ("socketPath" in listen && existsSync(listen.socketPath)) {
+    // A socket left by a previous run of this process (container restart) blocks listen().
+    rmSync(listen.socketPath, { force: true });
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if ("socketPath" in listen) server.listen(listen.socketPath, done);
+    else server.listen(listen.port, listen.host, done);
+  });
+  const address: InspectorAddress =
+    "socketPath" in listen ? listen : { host: listen.host, port: (server.address() as AddressInfo).port };
+  opts.log?.(`inspector: listening on ${describeAddress(address)}`);
+  return {
+    address,
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => {
+          if ("socketPath" in listen) rmSync(listen.socketPath, { force: true });
+          resolve();
+        });
+        for (const s of sessions) s.destroy();
+      });
+    },
+  };
+}
+
+/** `unix:<path>` or `<host>:<port>`, for logs. */
+export function describeAddress(address: InspectorAddress): string {
+  return "socketPath" in address ? `unix:${address.socketPath}` : `${address.host}:${address.port}`;
+}
+
+/** Throws unless `path` can be a Unix socket path (the kernel limits it to 107 bytes). */
+export function checkSocketPath(path: string): string {
+  if (Buffer.byteLength(path) > 107) {
+    throw new MicrogatewayError("InvalidArgument", `inspector socket path ${path} is longer than 107 bytes`);
+  }
+  return path;
+}
