@@ -13,6 +13,10 @@ import {
   DEFAULT_DENY_RULES_SPEC,
   type DenyRules,
   type DenyRulesSpec,
+  type Limits,
+  type LimitsSpec,
+  type Parser,
+  type ParserSpec,
   type PodInfo,
   type SecuredRoute,
   type SidecarGateway,
@@ -23,6 +27,8 @@ export interface Model {
   readonly gateways: ReadonlyMap<string, SidecarGateway>;
   readonly contentSecurities: ReadonlyMap<string, ContentSecurity>;
   readonly denyRules: ReadonlyMap<string, DenyRules>;
+  readonly limits: ReadonlyMap<string, Limits>;
+  readonly parsers: ReadonlyMap<string, Parser>;
   readonly pods: ReadonlyMap<string, PodInfo>;
 }
 
@@ -51,6 +57,8 @@ export function buildModel(objects: Iterable<CustomResource | PodInfo>): Model {
     SidecarGateway: new Map<string, SidecarGateway>(),
     ContentSecurity: new Map<string, ContentSecurity>(),
     DenyRules: new Map<string, DenyRules>(),
+    Limits: new Map<string, Limits>(),
+    Parser: new Map<string, Parser>(),
     Pod: new Map<string, PodInfo>(),
   };
   for (const obj of objects) {
@@ -70,6 +78,8 @@ export function buildModel(objects: Iterable<CustomResource | PodInfo>): Model {
     gateways: sorted(byKind.SidecarGateway),
     contentSecurities: sorted(byKind.ContentSecurity),
     denyRules: sorted(byKind.DenyRules),
+    limits: sorted(byKind.Limits),
+    parsers: sorted(byKind.Parser),
     pods: sorted(byKind.Pod),
   });
 }
@@ -103,7 +113,7 @@ export interface GatewayDependency {
 
 /**
  * The objects a gateway's translation reads besides the gateway itself: the ContentSecurity of each
- * secured route and the DenyRules it names, each once, in route order. Missing objects are listed
+ * secured route and the DenyRules, Limits and Parser it names, each once, in route order. Missing objects are listed
  * too (version undefined): their appearance must trigger a recomputation.
  */
 export function gatewayDependencies(model: Model, gateway: SidecarGateway): GatewayDependency[] {
@@ -120,6 +130,20 @@ export function gatewayDependencies(model: Model, gateway: SidecarGateway): Gate
         deps.set(
           `DenyRules ${ns}/${drName}`,
           model.denyRules.get(`${ns}/${drName}`)?.metadata.resourceVersion,
+        );
+      }
+      const limitsName = cs?.spec.limitsRef?.name;
+      if (limitsName !== undefined) {
+        deps.set(
+          `Limits ${ns}/${limitsName}`,
+          model.limits.get(`${ns}/${limitsName}`)?.metadata.resourceVersion,
+        );
+      }
+      const parserName = cs?.spec.parserRef?.name;
+      if (parserName !== undefined) {
+        deps.set(
+          `Parser ${ns}/${parserName}`,
+          model.parsers.get(`${ns}/${parserName}`)?.metadata.resourceVersion,
         );
       }
     }
@@ -157,6 +181,54 @@ export function resolveDenyRules(
   if (drRef === undefined) return { spec: DEFAULT_DENY_RULES_SPEC, source: DEFAULT_DENY_RULES_SOURCE };
   const dr = model.denyRules.get(`${namespace}/${drRef.name}`) as DenyRules;
   return { spec: dr.spec, source: `DenyRules ${objectKey(dr.metadata)}` };
+}
+
+/** What `resolveContentSecurity` found for a secured route; absent limits/parser mean the defaults. */
+export interface ResolvedContentSecurity {
+  readonly denyRules: DenyRulesSpec;
+  readonly limits?: LimitsSpec;
+  readonly parser?: ParserSpec;
+  /** Where each came from: `DenyRules ns/name`, `Limits ns/name`, `Parser ns/name` or `default`. */
+  readonly sources: { readonly denyRules: string; readonly limits: string; readonly parser: string };
+}
+
+/**
+ * Everything the inspector enforces on a secured route: route.secured.contentSecurityRef ->
+ * ContentSecurity -> its DenyRules, Limits and Parser, all in `namespace` (src/inspect/policy.ts
+ * `routePolicy` turns the result into the route's policy). Absent refs mean the API's defaults; a ref
+ * to a missing object throws `InvalidReference` (falling back to defaults would silently weaken
+ * protection on a typo). `at` (see `routeLocation`) prefixes the error message.
+ *
+ * @example routePolicy(resolveContentSecurity(model, "shop", route, routeLocation(gw, 0, 1)))
+ */
+export function resolveContentSecurity(
+  model: Model,
+  namespace: string,
+  route: { readonly secured: SecuredRoute },
+  at = "route",
+): ResolvedContentSecurity {
+  const deny = resolveDenyRules(model, namespace, route, at);
+  const csRef = route.secured.contentSecurityRef;
+  const cs = csRef === undefined ? undefined : model.contentSecurities.get(`${namespace}/${csRef.name}`);
+  if (cs !== undefined) {
+    const broken = brokenPolicyRefs(model, cs)[0];
+    if (broken !== undefined)
+      throw new MicrogatewayError("InvalidReference", `${broken.message} (used by ${at})`);
+  }
+  const limitsRef = cs?.spec.limitsRef;
+  const parserRef = cs?.spec.parserRef;
+  const limits = limitsRef === undefined ? undefined : model.limits.get(`${namespace}/${limitsRef.name}`);
+  const parser = parserRef === undefined ? undefined : model.parsers.get(`${namespace}/${parserRef.name}`);
+  return {
+    denyRules: deny.spec,
+    ...(limits === undefined ? {} : { limits: limits.spec }),
+    ...(parser === undefined ? {} : { parser: parser.spec }),
+    sources: {
+      denyRules: deny.source,
+      limits: limits === undefined ? DEFAULT_DENY_RULES_SOURCE : `Limits ${objectKey(limits.metadata)}`,
+      parser: parser === undefined ? DEFAULT_DENY_RULES_SOURCE : `Parser ${objectKey(parser.metadata)}`,
+    },
+  };
 }
 
 /**
@@ -197,6 +269,7 @@ export function validateModel(model: Model): MicrogatewayError[] {
   for (const cs of model.contentSecurities.values()) {
     const broken = brokenDenyRulesRef(model, cs);
     if (broken !== undefined) errors.push(broken);
+    errors.push(...brokenPolicyRefs(model, cs));
   }
   for (const pod of model.pods.values()) {
     const selecting = gatewaysForPod(model, pod);
@@ -223,6 +296,31 @@ function brokenDenyRulesRef(model: Model, cs: ContentSecurity): MicrogatewayErro
     "InvalidReference",
     `ContentSecurity ${objectKey(cs.metadata)}: spec.filter.denyRulesRef ${JSON.stringify(ref.name)}: DenyRules ${key} does not exist`,
   );
+}
+
+/** References of a ContentSecurity to a Limits or Parser that does not exist. */
+function brokenPolicyRefs(model: Model, cs: ContentSecurity): MicrogatewayError[] {
+  const errors: MicrogatewayError[] = [];
+  const ns = cs.metadata.namespace;
+  const limitsRef = cs.spec.limitsRef;
+  if (limitsRef !== undefined && !model.limits.has(`${ns}/${limitsRef.name}`)) {
+    errors.push(
+      new MicrogatewayError(
+        "InvalidReference",
+        `ContentSecurity ${objectKey(cs.metadata)}: spec.limitsRef ${JSON.stringify(limitsRef.name)}: Limits ${ns}/${limitsRef.name} does not exist`,
+      ),
+    );
+  }
+  const parserRef = cs.spec.parserRef;
+  if (parserRef !== undefined && !model.parsers.has(`${ns}/${parserRef.name}`)) {
+    errors.push(
+      new MicrogatewayError(
+        "InvalidReference",
+        `ContentSecurity ${objectKey(cs.metadata)}: spec.parserRef ${JSON.stringify(parserRef.name)}: Parser ${ns}/${parserRef.name} does not exist`,
+      ),
+    );
+  }
+  return errors;
 }
 
 function originOf(obj: CustomResource | PodInfo): string {

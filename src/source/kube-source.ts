@@ -68,6 +68,8 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
   { kind: "SidecarGateway", plural: "sidecargateways" },
   { kind: "ContentSecurity", plural: "contentsecurities" },
   { kind: "DenyRules", plural: "denyrules" },
+  { kind: "Limits", plural: "limits" },
+  { kind: "Parser", plural: "parsers" },
 ];
 
 /**

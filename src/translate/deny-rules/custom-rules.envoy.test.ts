@@ -26,12 +26,21 @@ const RULES: CustomRule[] = [
   {
     ruleKey: "NO_SCANNER",
     threatHandlingMode: "Block",
-    blockData: { kind: "header", name: "user-agent", value: m("contains", "sqlmap", true) },
+    blockData: {
+      kind: "header",
+      name: { kind: "exact", value: "user-agent", ignoreCase: true },
+      value: m("contains", "sqlmap", true),
+    },
   },
   {
     ruleKey: "NO_DEBUG_PARAM",
     threatHandlingMode: "Block",
-    blockData: { kind: "parameter", name: m("exact", "debug"), value: m("regex", "(?:1|true)", true) },
+    blockData: {
+      kind: "parameter",
+      source: "Query",
+      name: m("exact", "debug"),
+      value: m("regex", "(?:1|true)", true),
+    },
   },
   {
     ruleKey: "NO_API_DELETE",

@@ -90,14 +90,24 @@ describe("custom rules in RBACPerRoute", () => {
   });
 
   test("header: present without a value matcher, string_match with one (ignoreCase kept)", () => {
-    const present = customRulePermission({ ...BLOCK_ADMIN, blockData: { kind: "header", name: "x-debug" } });
-    expect(present.rule).toMatchObject({ case: "header", value: { name: "x-debug" } });
+    const present = customRulePermission({
+      ...BLOCK_ADMIN,
+      blockData: { kind: "header", name: { kind: "exact", value: "x-debug", ignoreCase: true } },
+    });
+    expect(present.rule).toMatchObject({
+      case: "header",
+      value: { name: { kind: "exact", value: "x-debug", ignoreCase: true } },
+    });
     expect(present.rule.case === "header" && present.rule.value.headerMatchSpecifier.case).toBe(
       "presentMatch",
     );
     const valued = customRulePermission({
       ...BLOCK_ADMIN,
-      blockData: { kind: "header", name: "user-agent", value: m("contains", "sqlmap", true) },
+      blockData: {
+        kind: "header",
+        name: { kind: "exact", value: "user-agent", ignoreCase: true },
+        value: m("contains", "sqlmap", true),
+      },
     });
     const spec = valued.rule.case === "header" ? valued.rule.value.headerMatchSpecifier : undefined;
     expect(spec?.case === "stringMatch" && spec.value.ignoreCase).toBe(true);

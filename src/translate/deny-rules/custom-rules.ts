@@ -11,6 +11,7 @@ import {
   PolicySchema,
 } from "../../../gen/envoy/config/rbac/v3/rbac_pb.js";
 import { type StringMatcher, StringMatcherSchema } from "../../../gen/envoy/type/matcher/v3/string_pb.js";
+import { MicrogatewayError } from "../../errors.ts";
 import type { CustomRule, StringMatch, ThreatHandlingMode } from "../../model/types.ts";
 
 /** The RBAC policy name of a custom rule; Envoy reports it in `response_code_details`. */
@@ -68,7 +69,7 @@ function blockDataPermission(rule: CustomRule): Permission {
         rule: {
           case: "header",
           value: {
-            name: data.name,
+            name: rbacHeaderName(rule),
             headerMatchSpecifier:
               data.value === undefined
                 ? { case: "presentMatch", value: true }
@@ -77,6 +78,8 @@ function blockDataPermission(rule: CustomRule): Permission {
         },
       });
     case "parameter":
+      if (data.source !== "Query" || data.name === undefined)
+        throw notForRbac(rule, "a parameter other than a named query parameter");
       return headerPermission(
         ":path",
         stringMatcher({
@@ -85,7 +88,25 @@ function blockDataPermission(rule: CustomRule): Permission {
           ignoreCase: false,
         }),
       );
+    default:
+      throw notForRbac(rule, data.kind);
   }
+}
+
+// The model now holds every blockData kind the inspector enforces (src/inspect/); RBAC enforces only
+// a few of them. This translation is replaced by the inspector's; until then it refuses the others.
+function notForRbac(rule: CustomRule, what: string): MicrogatewayError {
+  return new MicrogatewayError(
+    "InvalidResource",
+    `custom rule ${rule.ruleKey}: ${what} cannot be enforced by RBAC`,
+  );
+}
+
+function rbacHeaderName(rule: CustomRule): string {
+  const data = rule.blockData;
+  if (data.kind !== "header" || data.name?.kind !== "exact")
+    throw notForRbac(rule, "a header name other than exact");
+  return data.name.value.toLowerCase();
 }
 
 function urlPathPermission(match: StringMatch): Permission {

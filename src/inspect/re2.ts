@@ -1,0 +1,72 @@
+/**
+ * RE2 (re2-wasm, Google's C++ RE2 compiled to WebAssembly) as the inspector uses it: compile once,
+ * search many times, in time linear in the input whatever the pattern. Compiled programs live in
+ * WASM memory, which JavaScript's garbage collector does not see: `free` releases one, and
+ * `freeWhenCollected` ties a set of them to the lifetime of the object that uses them.
+ */
+import * as re2Wasm from "re2-wasm/build/wasm/re2.js";
+import { MicrogatewayError } from "../errors.ts";
+
+interface Wrapped {
+  ok(): boolean;
+  error(): string;
+  match(input: string, start: number, getCapturingGroups: boolean): { match: string; index: number };
+  delete?(): void;
+}
+
+/** A compiled RE2 program. */
+export interface Re2 {
+  /** The leftmost match in `text` starting at or after `from` (UTF-16 code units), or undefined. */
+  search(text: string, from?: number): { readonly index: number; readonly match: string } | undefined;
+  test(text: string): boolean;
+  /** Releases the program's WASM memory; the Re2 must not be used afterwards. */
+  free(): void;
+}
+
+/**
+ * Compiles `pattern` (searched, not anchored). `multiline`: `^` and `$` also match at line breaks.
+ * `.` never matches a line break. Throws MicrogatewayError `InvalidArgument` with RE2's message.
+ *
+ * @example compileRe2("union.+select", { ignoreCase: true }).test("UNION all SELECT") // true
+ */
+export function compileRe2(
+  pattern: string,
+  options: { ignoreCase?: boolean; multiline?: boolean } = {},
+): Re2 {
+  // The wrapper's multiline flag is only read by re2-wasm's JavaScript layer, which adds `(?m)`.
+  const wrapped: Wrapped = new re2Wasm.WrappedRE2(
+    options.multiline === true ? `(?m)${pattern}` : pattern,
+    options.ignoreCase ?? false,
+    options.multiline ?? false,
+    false,
+  );
+  if (!wrapped.ok()) {
+    const error = wrapped.error();
+    wrapped.delete?.();
+    throw new MicrogatewayError(
+      "InvalidArgument",
+      `regex ${JSON.stringify(pattern)} does not compile in RE2: ${error}`,
+    );
+  }
+  return {
+    search(text, from = 0) {
+      const m = wrapped.match(text, from, false);
+      return m.index < 0 ? undefined : { index: m.index, match: m.match };
+    },
+    test(text) {
+      return wrapped.match(text, 0, false).index >= 0;
+    },
+    free() {
+      wrapped.delete?.();
+    },
+  };
+}
+
+const registry = new FinalizationRegistry<Re2[]>((programs) => {
+  for (const p of programs) p.free();
+});
+
+/** Frees `programs` once `owner` has been garbage-collected. */
+export function freeWhenCollected(owner: object, programs: Re2[]): void {
+  if (programs.length > 0) registry.register(owner, programs);
+}
