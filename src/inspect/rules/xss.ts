@@ -22,7 +22,6 @@ const DASH = "-";
 const PIPE = String.raw`\|`;
 const AMPERSAND = "&";
 const EXCLAMATION = "!";
-const HASH = "#";
 /**
  * One whitespace character as SQL and HTML parsers accept it: space, tab, LF, VT, FF, CR and NBSP
  * (MySQL treats it as a space in some character sets). A `+` in a query or form value has been
