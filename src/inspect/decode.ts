@@ -104,7 +104,8 @@ const ENTITY = /&(?:#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?|([a-zA-Z]{2,8})(
 
 /**
  * Resolves HTML character references: numeric (`&#60;`, `&#x3c;`, with or without `;`) and the
- * named ones of NAMED_ENTITIES (`;` required except for lt, gt, amp, quot). A code point that is
+ * named ones of NAMED_ENTITIES (`;` required except for lt, gt, amp, quot, which browsers also
+ * resolve without it and in front of other letters: `&ltscript`). A code point that is
  * not a character (0, a surrogate, above U+10FFFF) becomes U+FFFD; unknown names stay as they are.
  *
  * @example decodeHtmlEntities("&lt;script&#x3e;") // "<script>"
@@ -119,11 +120,16 @@ export function decodeHtmlEntities(text: string): string {
     }
     const lower = (name as string).toLowerCase();
     const resolved = NAMED_ENTITIES[lower];
-    if (resolved === undefined) return whole;
-    if (semi === "" && !LEGACY_NAMES.has(lower)) return whole;
-    return resolved;
+    if (resolved !== undefined && (semi === ";" || LEGACY_NAMES.has(lower))) return resolved;
+    // `&ltscript`: a legacy name needs no `;` and may run into the following letters.
+    for (const legacy of LEGACY_NAMES) {
+      if (lower.startsWith(legacy)) return `${NAMED_ENTITIES[legacy]}${whole.slice(1 + legacy.length)}`;
+    }
+    return whole;
   });
 }
+
+const NEEDS_DECODING = /[%&+]/;
 
 /**
  * A request value as the rules see it: `+` as space first if `plusAsSpace` (query and form
@@ -133,6 +139,8 @@ export function decodeHtmlEntities(text: string): string {
  * @example decodeValue("%253Cscript%253E", { plusAsSpace: true }) // "<script>"
  */
 export function decodeValue(raw: string, options: { readonly plusAsSpace: boolean }): string {
+  // Most values need no decoding at all.
+  if (!NEEDS_DECODING.test(raw)) return raw;
   let text = options.plusAsSpace && raw.includes("+") ? raw.replaceAll("+", " ") : raw;
   for (let round = 0; round < MAX_PERCENT_ROUNDS; round++) {
     const next = percentDecodeOnce(text);

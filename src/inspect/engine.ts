@@ -7,8 +7,8 @@
  * answered 400, 413 for body size limits); LogOnly findings before it are all collected.
  *
  * Built-in rules: for every (target, input form) the rules of the effective level, with the mode
- * that applies to them, are compiled into one RE2 alternation, the prefilter. It is searched once
- * over all values of that target joined by `\n` (in multiline mode, so `^` and `$` still mean the
+ * that applies to them, are compiled into one RE2 alternation, the prefilter (targets with the same
+ * rules share one). It is searched once over all values of those targets joined by `\n` (in multiline mode, so `^` and `$` still mean the
  * start and end of a value, and `.` never crosses into the next value); only where it matches are
  * the single rules run, on that one value. Benign requests so cost one RE2 search per target.
  *
@@ -58,7 +58,8 @@ interface ActiveRule {
 }
 
 interface RuleGroup {
-  readonly target: InspectTarget;
+  /** The targets whose values the group inspects: all those with exactly these rules and modes. */
+  readonly targets: ReadonlySet<InspectTarget>;
   readonly input: "decoded" | "raw";
   readonly prefilter: Re2;
   readonly rules: readonly ActiveRule[];
@@ -132,7 +133,13 @@ export function compileDenyRules(
   valueRules: readonly ValueRule[] = VALUE_RULES,
   requestRules: readonly RequestRule[] = REQUEST_RULES,
 ): CompiledDenyRules {
+  // Targets with the same rules (and modes) share one group, so a request without overrides costs
+  // one prefilter search per input form, whatever its number of targets.
   const groups: RuleGroup[] = [];
+  const bySignature = new Map<
+    string,
+    { targets: Set<InspectTarget>; input: "decoded" | "raw"; rules: ActiveRule[] }
+  >();
   for (const target of ALL_TARGETS) {
     for (const input of ["decoded", "raw"] as const) {
       const rules: ActiveRule[] = [];
@@ -149,13 +156,19 @@ export function compileDenyRules(
         });
       }
       if (rules.length === 0) continue;
-      const prefilter = compileRe2(rules.map((r) => `(?:${r.rule.regex})`).join("|"), {
-        ignoreCase: true,
-        multiline: true,
-      });
-      programs.push(prefilter);
-      groups.push({ target, input, prefilter, rules });
+      const signature = `${input} ${rules.map((r) => `${r.rule.key}:${r.mode}`).join(",")}`;
+      const same = bySignature.get(signature);
+      if (same !== undefined) same.targets.add(target);
+      else bySignature.set(signature, { targets: new Set([target]), input, rules });
     }
+  }
+  for (const { targets, input, rules } of bySignature.values()) {
+    const prefilter = compileRe2(rules.map((r) => `(?:${r.rule.regex})`).join("|"), {
+      ignoreCase: true,
+      multiline: true,
+    });
+    programs.push(prefilter);
+    groups.push({ targets, input, prefilter, rules });
   }
   const activeRequestRules = requestRules.flatMap((rule) => {
     const { level, mode } = effectiveSettings(spec, rule.family, undefined);
@@ -288,7 +301,7 @@ function inspectGroup(
   exempt: (family: RuleFamily, value: InspectedValue) => boolean,
   out: Collector,
 ): boolean {
-  const values = request.values.filter((v) => v.target === group.target);
+  const values = request.values.filter((v) => group.targets.has(v.target));
   if (values.length === 0) return false;
   const texts = values.map((v) => (group.input === "raw" ? v.raw : v.decoded));
   const joined = texts.length === 1 ? (texts[0] as string) : texts.join("\n");

@@ -65,7 +65,11 @@ export function parseJson(text: string): JsonResult {
         elementCount = value.length;
         elementCountPath = path;
       }
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`, inner]);
+      for (let i = value.length - 1; i >= 0; i--) {
+        const child: unknown = value[i];
+        if (typeof child === "object" ? child !== null : typeof child === "string")
+          stack.push([child, `${path}[${i}]`, inner]);
+      }
     } else if (typeof value === "object" && value !== null) {
       const inner = depth + 1;
       if (inner > nestingDepth) nestingDepth = inner;
@@ -77,13 +81,15 @@ export function parseJson(text: string): JsonResult {
       // Keys are reported when their object is visited, values when popped: keys of an object come
       // before the values inside it, which is still document order for each kind.
       const record = value as Record<string, unknown>;
-      const children: [unknown, string, number][] = [];
-      for (const key of keys) {
-        const childPath = jsonChildPath(path, key);
-        values.push(jsonValue(childPath, key, true));
-        children.push([record[key], childPath, inner]);
+      const paths = keys.map((key) => jsonChildPath(path, key));
+      for (let i = 0; i < keys.length; i++)
+        values.push(jsonValue(paths[i] as string, keys[i] as string, true));
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const child = record[keys[i] as string];
+        // Numbers, booleans and null are not inspected: only objects, arrays and strings go on.
+        if (typeof child === "object" ? child !== null : typeof child === "string")
+          stack.push([child, paths[i] as string, inner]);
       }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as [unknown, string, number]);
     }
   }
   return { values, shape: { nestingDepth, keyCount, keyCountPath, elementCount, elementCountPath } };
