@@ -30,7 +30,7 @@ import { excerpt } from "./findings.ts";
 import { checkLimits } from "./limits.ts";
 import { type Condition, compileConditions, type Programs } from "./matchers.ts";
 import type { CompiledPolicy } from "./policy.ts";
-import { compileRe2, type Re2 } from "./re2.ts";
+import { compileRe2, type Re2, sharedRe2 } from "./re2.ts";
 import { REQUEST_RULES, VALUE_RULES } from "./rules/catalog.ts";
 import {
   ALL_TARGETS,
@@ -163,11 +163,10 @@ export function compileDenyRules(
     }
   }
   for (const { targets, input, rules } of bySignature.values()) {
-    const prefilter = compileRe2(rules.map((r) => `(?:${r.rule.regex})`).join("|"), {
+    const prefilter = sharedRe2(rules.map((r) => `(?:${r.rule.regex})`).join("|"), {
       ignoreCase: true,
       multiline: true,
     });
-    programs.push(prefilter);
     groups.push({ targets, input, prefilter, rules });
   }
   const activeRequestRules = requestRules.flatMap((rule) => {

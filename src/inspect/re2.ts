@@ -70,3 +70,54 @@ const registry = new FinalizationRegistry<Re2[]>((programs) => {
 export function freeWhenCollected(owner: object, programs: Re2[]): void {
   if (programs.length > 0) registry.register(owner, programs);
 }
+
+interface Freeable {
+  delete?(): void;
+}
+
+const sharedRegistry = new FinalizationRegistry<Freeable>((wrapped) => wrapped.delete?.());
+const shared = new Map<string, WeakRef<Re2>>();
+
+/**
+ * Like `compileRe2`, but one program per (pattern, options) for as long as anything holds it: the
+ * prefilters of different policies are mostly the same few alternations, which are the expensive
+ * ones to compile. Freed when the last holder is garbage-collected; do not call `free` on it.
+ */
+export function sharedRe2(pattern: string, options: { ignoreCase?: boolean; multiline?: boolean } = {}): Re2 {
+  const key = `${options.ignoreCase === true ? "i" : ""}${options.multiline === true ? "m" : ""}:${pattern}`;
+  const existing = shared.get(key)?.deref();
+  if (existing !== undefined) return existing;
+  const wrapped: Wrapped = new re2Wasm.WrappedRE2(
+    options.multiline === true ? `(?m)${pattern}` : pattern,
+    options.ignoreCase ?? false,
+    options.multiline ?? false,
+    false,
+  );
+  if (!wrapped.ok()) {
+    const error = wrapped.error();
+    wrapped.delete?.();
+    throw new MicrogatewayError(
+      "InvalidArgument",
+      `regex ${JSON.stringify(pattern)} does not compile in RE2: ${error}`,
+    );
+  }
+  const re: Re2 = {
+    search(text, from = 0) {
+      const m = wrapped.match(text, from, false);
+      return m.index < 0 ? undefined : { index: m.index, match: m.match };
+    },
+    test(text) {
+      return wrapped.match(text, 0, false).index >= 0;
+    },
+    free() {
+      // Shared: freed by the registry once nothing holds it.
+    },
+  };
+  sharedRegistry.register(re, wrapped);
+  shared.set(key, new WeakRef(re));
+  // Drop entries whose program has been collected, so the map does not grow without bound.
+  if (shared.size > 256) {
+    for (const [k, ref] of shared) if (ref.deref() === undefined) shared.delete(k);
+  }
+  return re;
+}
