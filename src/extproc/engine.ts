@@ -12,6 +12,8 @@ export interface RequestHead {
   readonly rawTarget: string;
   /** Regular headers in arrival order (lower-case names), repeated names kept. */
   readonly headers: readonly (readonly [string, string])[];
+  /** The client's address (Envoy's `source.address` attribute without the port), when Envoy sent it. */
+  readonly remoteIp?: string;
 }
 
 /** The engine as the server sees it; `P` is the engine's compiled policy. */
@@ -23,18 +25,16 @@ export interface InspectionEngine<P> {
   policyFor(wire: string): P;
   /**
    * Decides on the headers alone, before any body is read: a limit that the headers already
-   * break (`Content-Length` above a body size limit) or, when the policy needs no body, the
-   * whole inspection. `needsBody` says whether the body must be read before the final verdict.
+   * break (`Content-Length` above a body size limit) or, when no parser needs the body, the whole
+   * inspection. Otherwise the body must be read, and `withBody` gives the final verdict.
    */
   onHeaders(policy: P, head: RequestHead, hasBody: boolean): HeaderDecision;
-  /** The final verdict once the body has been read. */
-  onBody(policy: P, head: RequestHead, body: Uint8Array): Verdict;
 }
 
 /** The engine's answer to the headers. */
 export type HeaderDecision =
   | { readonly kind: "final"; readonly verdict: Verdict }
-  | { readonly kind: "needsBody" };
+  | { readonly kind: "needsBody"; readonly withBody: (body: Uint8Array) => Verdict };
 
 /**
  * The HTTP status of a blocked request: 413 for body size limits, 400 for everything else, as

@@ -32,7 +32,8 @@ export const BLOCKED_DETAILS = "microgateway_blocked";
  * const answer = exchange.answer(request); // ProcessingResponse for Envoy
  */
 export class RequestExchange<P> {
-  private head: RequestHead | undefined;
+  private headersSeen = false;
+  private awaitingBody: ((body: Uint8Array) => Verdict) | undefined;
 
   constructor(
     private readonly engine: InspectionEngine<P>,
@@ -44,14 +45,16 @@ export class RequestExchange<P> {
     const r = request.request;
     switch (r.case) {
       case "requestHeaders":
-        return this.onHeaders(r.value);
+        return this.onHeaders(r.value, remoteIpOf(request));
       case "requestBody": {
-        if (!this.head) throw protocolError("request body before request headers");
+        if (!this.awaitingBody) throw protocolError("request body that was not asked for");
         if (!r.value.endOfStream) {
           // We only ever ask for BUFFERED bodies, which arrive whole.
           throw protocolError("request body in chunks (expected one buffered message)");
         }
-        return verdictResponse(this.engine.onBody(this.policy, this.head, r.value.body), "requestBody");
+        const verdict = this.awaitingBody(r.value.body);
+        this.awaitingBody = undefined;
+        return verdictResponse(verdict, "requestBody");
       }
       case "requestTrailers":
         return create(ProcessingResponseSchema, { response: { case: "requestTrailers", value: {} } });
@@ -67,12 +70,13 @@ export class RequestExchange<P> {
     }
   }
 
-  private onHeaders(headers: HttpHeaders): ProcessingResponse {
-    if (this.head) throw protocolError("request headers twice");
-    const head = requestHead(headers);
-    this.head = head;
+  private onHeaders(headers: HttpHeaders, remoteIp: string | undefined): ProcessingResponse {
+    if (this.headersSeen) throw protocolError("request headers twice");
+    this.headersSeen = true;
+    const head = { ...requestHead(headers), ...(remoteIp === undefined ? {} : { remoteIp }) };
     const decision = this.engine.onHeaders(this.policy, head, !headers.endOfStream);
     if (decision.kind === "final") return verdictResponse(decision.verdict, "requestHeaders");
+    this.awaitingBody = decision.withBody;
     // Ask for the whole body before deciding (allow_mode_override is on in the filter).
     return create(ProcessingResponseSchema, {
       response: { case: "requestHeaders", value: {} },
@@ -97,6 +101,23 @@ export function requestHead(headers: HttpHeaders): RequestHead {
   }
   if (method === "" || rawTarget === "") throw protocolError("request headers without :method or :path");
   return { method, rawTarget, headers: regular };
+}
+
+/** The filter's name, under which Envoy sends the attributes the filter asks for. */
+const FILTER_ATTRIBUTES = "envoy.filters.http.ext_proc";
+
+/**
+ * The client IP from the `source.address` attribute (`1.2.3.4:5678`, `[::1]:5678`), if sent.
+ *
+ * @example remoteIpOf(request) // "10.0.0.7"
+ */
+export function remoteIpOf(request: ProcessingRequest): string | undefined {
+  const address = request.attributes[FILTER_ATTRIBUTES]?.["source.address"];
+  if (typeof address !== "string" || address === "") return undefined;
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (v6) return v6[1];
+  const colon = address.lastIndexOf(":");
+  return colon > 0 && address.indexOf(":") === colon ? address.slice(0, colon) : address;
 }
 
 /** The answer for a verdict: continue, or an immediate 400/413; always the dynamic metadata. */

@@ -14,16 +14,9 @@ import {
   type ProcessingRequest,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { errorMessage, MicrogatewayError } from "../errors.ts";
+import { describeAddress, type InspectorAddress, POLICY_METADATA_KEY } from "./contract.ts";
 import type { InspectionEngine } from "./engine.ts";
 import { RequestExchange } from "./exchange.ts";
-
-/** gRPC initial metadata that carries a route's policy (set by the route's ExtProcPerRoute). */
-export const POLICY_METADATA_KEY = "x-microgateway-policy";
-
-/** Where the inspector listens: a Unix socket path, or a TCP port on 127.0.0.1 (0: any free). */
-export type InspectorAddress =
-  | { readonly socketPath: string }
-  | { readonly host: string; readonly port: number };
 
 export interface InspectorServerOptions<P> {
   readonly engine: InspectionEngine<P>;
@@ -127,17 +120,4 @@ export async function startInspectorServer<P>(opts: InspectorServerOptions<P>): 
       });
     },
   };
-}
-
-/** `unix:<path>` or `<host>:<port>`, for logs. */
-export function describeAddress(address: InspectorAddress): string {
-  return "socketPath" in address ? `unix:${address.socketPath}` : `${address.host}:${address.port}`;
-}
-
-/** Throws unless `path` can be a Unix socket path (the kernel limits it to 107 bytes). */
-export function checkSocketPath(path: string): string {
-  if (Buffer.byteLength(path) > 107) {
-    throw new MicrogatewayError("InvalidArgument", `inspector socket path ${path} is longer than 107 bytes`);
-  }
-  return path;
 }

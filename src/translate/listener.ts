@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ComparisonFilter_Op } from "../../gen/envoy/config/accesslog/v3/accesslog_pb.js";
 import { SocketAddress_Protocol } from "../../gen/envoy/config/core/v3/address_pb.js";
 import {
   type FilterChain,
@@ -9,14 +8,15 @@ import {
 import { type Listener, ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import type { Route } from "../../gen/envoy/config/route/v3/route_components_pb.js";
 import { StdoutAccessLogSchema } from "../../gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js";
-import { RBACSchema } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { RouterSchema } from "../../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
 import {
   HttpConnectionManager_CodecType,
   HttpConnectionManagerSchema,
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
-import { applicationName, DENY_RULES_FILTER, INGRESS_LISTENER } from "./names.ts";
+import { INSPECTOR_METADATA_NAMESPACE } from "../inspect/types.ts";
+import { inspectorHttpFilter } from "./inspector.ts";
+import { applicationName, INGRESS_LISTENER } from "./names.ts";
 
 /** One protected application of the pod: its port and its translated routes. */
 export interface ApplicationChain {
@@ -72,18 +72,15 @@ function applicationChain(app: ApplicationChain): FilterChain {
       value: { name, virtualHosts: [{ name, domains: ["*"], routes: [...app.routes] }] },
     },
     httpFilters: [
-      {
-        // No rules at the listener: each route carries its own deny rules (RBACPerRoute), and a
-        // route without them (unsecured) disables the filter.
-        name: DENY_RULES_FILTER,
-        configType: { case: "typedConfig", value: anyPack(RBACSchema, create(RBACSchema)) },
-      },
+      // No policy at the listener: each secured route hands the inspector its own
+      // (ExtProcPerRoute), and an unsecured route turns the filter off.
+      inspectorHttpFilter(),
       {
         name: "envoy.filters.http.router",
         configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) },
       },
     ],
-    // The API's defaults for requestNormalizations: deny rules see the normalised path.
+    // The API's defaults for requestNormalizations: the inspector sees the normalised path.
     normalizePath: true,
     mergeSlashes: true,
     useRemoteAddress: true,
@@ -91,26 +88,6 @@ function applicationChain(app: ApplicationChain): FilterChain {
     streamIdleTimeout: { seconds: 300n },
     commonHttpProtocolOptions: { idleTimeout: { seconds: 300n } },
     maxRequestHeadersKb: 60,
-    localReplyConfig: {
-      mappers: [
-        {
-          // The deny rules (RBAC) answer 403; the API promises 400 for a blocked request.
-          filter: {
-            filterSpecifier: {
-              case: "statusCodeFilter",
-              value: {
-                comparison: {
-                  op: ComparisonFilter_Op.EQ,
-                  value: { defaultValue: 403, runtimeKey: "microgateway.deny_rules.blocked_status_in" },
-                },
-              },
-            },
-          },
-          statusCode: 400,
-          body: { specifier: { case: "inlineString", value: "Request blocked by Microgateway\n" } },
-        },
-      ],
-    },
     accessLog: [
       {
         name: "envoy.access_loggers.stdout",
@@ -153,5 +130,6 @@ const ACCESS_LOG = {
   source: { address: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%" },
   upstream: { cluster: "%UPSTREAM_CLUSTER%" },
   duration_ms: "%DURATION%",
-  microgateway: { deny_rules: "%DYNAMIC_METADATA(envoy.filters.http.rbac)%" },
+  // What the inspector decided: action, block_type, block_subtype, rule_key, log_only.
+  microgateway: `%DYNAMIC_METADATA(${INSPECTOR_METADATA_NAMESPACE})%`,
 };

@@ -1,19 +1,16 @@
 import { create } from "@bufbuild/protobuf";
-import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { Cluster } from "../../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import { type Route, RouteSchema } from "../../gen/envoy/config/route/v3/route_components_pb.js";
-import {
-  type RBACPerRoute,
-  RBACPerRouteSchema,
-} from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { MicrogatewayError } from "../errors.ts";
+import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
+import { encodePolicy, routePolicy } from "../inspect/policy.ts";
 import { gatewaysForPod, type Model, objectKey, resolveDenyRules, routeLocation } from "../model/model.ts";
 import type { Application, PodInfo, SidecarGateway } from "../model/types.ts";
 import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
-import { denyRulesPerRoute } from "./deny-rules/index.ts";
+import { inspectorCluster, inspectorPerRouteAny } from "./inspector.ts";
 import { type ApplicationChain, ingressListener, type ListenAddress } from "./listener.ts";
-import { DENY_RULES_FILTER, ENGINE_PORT, upstreamClusterName } from "./names.ts";
+import { ENGINE_PORT, upstreamClusterName } from "./names.ts";
 
 /** Settings that depend on where the engine runs, not on the custom resources. */
 export interface TranslateOptions {
@@ -21,6 +18,8 @@ export interface TranslateOptions {
   readonly listen?: ListenAddress;
   /** Where an application's container port is reached; default 127.0.0.1:<containerPort>. */
   readonly upstreamFor?: (containerPort: number) => UpstreamAddress;
+  /** Where the inspector listens; default the pod's shared socket (POD_INSPECTOR_SOCKET). */
+  readonly inspector?: InspectorAddress;
 }
 
 /** The Envoy resources of one engine, before encoding. */
@@ -55,9 +54,12 @@ export function translatePod(model: Model, pod: PodInfo, options: TranslateOptio
   }));
   return {
     gateway: objectKey(gateway.metadata),
-    clusters: gateway.spec.applications.map((app) =>
-      upstreamCluster(app.containerPort, upstreamFor(app.containerPort)),
-    ),
+    clusters: [
+      ...gateway.spec.applications.map((app) =>
+        upstreamCluster(app.containerPort, upstreamFor(app.containerPort)),
+      ),
+      inspectorCluster(options.inspector ?? { socketPath: POD_INSPECTOR_SOCKET }),
+    ],
     listeners: [ingressListener(apps, options.listen ?? { host: "0.0.0.0", port: ENGINE_PORT })],
   };
 }
@@ -70,13 +72,11 @@ function translateRoute(
   r: number,
 ): Route {
   const route = app.routes[r]!;
-  let perRoute: RBACPerRoute;
+  // A secured route carries its policy to the inspector; an unsecured one is not inspected.
+  let policy: string | undefined;
   if (route.secured) {
     const resolved = resolveDenyRules(model, gateway.metadata.namespace, route, routeLocation(gateway, a, r));
-    perRoute = denyRulesPerRoute(resolved.spec);
-  } else {
-    // An RBACPerRoute without `rbac` disables the deny rules for the route.
-    perRoute = create(RBACPerRouteSchema);
+    policy = encodePolicy(routePolicy({ denyRules: resolved.spec }));
   }
   return create(RouteSchema, {
     name: `${route.secured ? "secured" : "unsecured"}:${route.pathPrefix}`,
@@ -89,6 +89,6 @@ function translateRoute(
         timeout: { seconds: 15n },
       },
     },
-    typedPerFilterConfig: { [DENY_RULES_FILTER]: anyPack(RBACPerRouteSchema, perRoute) },
+    typedPerFilterConfig: inspectorPerRouteAny(policy),
   });
 }

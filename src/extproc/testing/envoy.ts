@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { POLICY_METADATA_KEY } from "../server.ts";
+import { POLICY_METADATA_KEY } from "../contract.ts";
 
 /** One route of the test Envoy: by path prefix, with a policy (inspected) or without (not inspected). */
 export interface TestRoute {

@@ -36,12 +36,16 @@ export const fakeEngine: InspectionEngine<FakePolicy> = {
   onHeaders(policy, head, hasBody) {
     const length = Number(head.headers.find(([k]) => k === "content-length")?.[1] ?? "0");
     if (policy.maxBody !== undefined && length > policy.maxBody) return final(sizeFinding(policy));
-    if (policy.body && hasBody) return { kind: "needsBody" };
+    if (policy.body && hasBody) {
+      return {
+        kind: "needsBody",
+        withBody: (body) =>
+          policy.maxBody !== undefined && body.length > policy.maxBody
+            ? sizeFinding(policy)
+            : check(policy, head, new TextDecoder().decode(body)),
+      };
+    }
     return final(check(policy, head, ""));
-  },
-  onBody(policy, head, body) {
-    if (policy.maxBody !== undefined && body.length > policy.maxBody) return sizeFinding(policy);
-    return check(policy, head, new TextDecoder().decode(body));
   },
 };
 
