@@ -263,12 +263,12 @@ export function desiredGatewayStatus(
 
 /** A reference a gateway's configuration depends on, with the field (path) that makes it. */
 interface Reference {
-  readonly kind: "ContentSecurity" | "DenyRules";
+  readonly kind: "ContentSecurity" | "DenyRules" | "Limits" | "Parser";
   readonly key: string;
   readonly field: string;
 }
 
-/** The objects a gateway's translation reads: its routes' ContentSecurity, and their DenyRules. */
+/** The objects a gateway's translation reads: its routes' ContentSecurity, and their DenyRules, Limits and Parser. */
 function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
   const ns = gw.metadata.namespace;
   const refs: Reference[] = [];
@@ -278,12 +278,29 @@ function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
       if (cs === undefined) return;
       const field = `spec.applications[${a}].routes[${r}].secured.contentSecurityRef`;
       refs.push({ kind: "ContentSecurity", key: `${ns}/${cs}`, field });
-      const dr = model.contentSecurities.get(`${ns}/${cs}`)?.spec.filter?.denyRulesRef?.name;
+      const spec = model.contentSecurities.get(`${ns}/${cs}`)?.spec;
+      const dr = spec?.filter?.denyRulesRef?.name;
       if (dr !== undefined) {
         refs.push({
           kind: "DenyRules",
           key: `${ns}/${dr}`,
           field: `${field}: ContentSecurity ${ns}/${cs}: spec.filter.denyRulesRef`,
+        });
+      }
+      const limits = spec?.limitsRef?.name;
+      if (limits !== undefined) {
+        refs.push({
+          kind: "Limits",
+          key: `${ns}/${limits}`,
+          field: `${field}: ContentSecurity ${ns}/${cs}: spec.limitsRef`,
+        });
+      }
+      const parser = spec?.parserRef?.name;
+      if (parser !== undefined) {
+        refs.push({
+          kind: "Parser",
+          key: `${ns}/${parser}`,
+          field: `${field}: ContentSecurity ${ns}/${cs}: spec.parserRef`,
         });
       }
     });
