@@ -256,6 +256,8 @@ describe("exceptions", () => {
     const c = compiled(deny);
     expect(inspect(c, get("/search?q=union+select"))).toEqual({ logged: [] });
     expect(inspect(c, get("/search?p=union+select")).block).toMatchObject({ ruleKey: "SQL_T", name: "p" });
+    // The same text in q and p is searched once, and still judged per value.
+    expect(inspect(c, get("/search?q=union+select&p=union+select")).block).toMatchObject({ name: "p" });
     // Only the SQL family is exempt in q.
     expect(inspect(c, get("/search?q=%3Cscript")).block?.ruleKey).toBe("XSS_T");
     // source Query: the same name in a form body is not exempt.

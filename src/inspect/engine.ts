@@ -293,20 +293,35 @@ function exemption(
     );
 }
 
-/** Runs one rule group over the request's values of its target; true when a Block was found. */
+/**
+ * Runs one rule group over the request's values of its targets; true when a Block was found. Equal
+ * texts (JSON keys repeated in every array element, the same value in several places) are searched
+ * once; a rule that matches such a text is a finding for each value that has it.
+ */
 function inspectGroup(
   group: RuleGroup,
   request: ParsedRequest,
   exempt: (family: RuleFamily, value: InspectedValue) => boolean,
   out: Collector,
 ): boolean {
-  const values = request.values.filter((v) => group.targets.has(v.target));
-  if (values.length === 0) return false;
-  const texts = values.map((v) => (group.input === "raw" ? v.raw : v.decoded));
+  const texts: string[] = [];
+  const owners: InspectedValue[][] = [];
+  const known = new Map<string, number>();
+  for (const value of request.values) {
+    if (!group.targets.has(value.target)) continue;
+    const text = group.input === "raw" ? value.raw : value.decoded;
+    const k = known.get(text);
+    if (k === undefined) {
+      known.set(text, texts.length);
+      texts.push(text);
+      owners.push([value]);
+    } else (owners[k] as InspectedValue[]).push(value);
+  }
+  if (texts.length === 0) return false;
   const joined = texts.length === 1 ? (texts[0] as string) : texts.join("\n");
   let hit = group.prefilter.search(joined);
   if (hit === undefined) return false;
-  // Start offsets of each value in `joined`.
+  // Start offsets of each text in `joined`.
   const starts: number[] = [];
   let offset = 0;
   for (const t of texts) {
@@ -316,22 +331,24 @@ function inspectGroup(
   let i = 0;
   while (hit !== undefined) {
     while (i + 1 < starts.length && (starts[i + 1] as number) <= hit.index) i++;
-    const value = values[i] as InspectedValue;
     const text = texts[i] as string;
     for (const active of group.rules) {
-      if (active.names !== undefined && !active.names.has(value.name ?? "")) continue;
       const match = active.re.search(text);
-      if (match === undefined || exempt(active.rule.family, value)) continue;
-      const finding: Finding = {
-        blockType: "deny_rules",
-        blockSubtype: active.rule.family,
-        ruleKey: active.rule.key,
-        mode: active.mode,
-        target: value.target,
-        ...(value.name === undefined ? {} : { name: value.name }),
-        detail: excerpt(match.match === "" ? text : match.match),
-      };
-      if (out.add(finding)) return true;
+      if (match === undefined) continue;
+      for (const value of owners[i] as InspectedValue[]) {
+        if (active.names !== undefined && !active.names.has(value.name ?? "")) continue;
+        if (exempt(active.rule.family, value)) continue;
+        const finding: Finding = {
+          blockType: "deny_rules",
+          blockSubtype: active.rule.family,
+          ruleKey: active.rule.key,
+          mode: active.mode,
+          target: value.target,
+          ...(value.name === undefined ? {} : { name: value.name }),
+          detail: excerpt(match.match === "" ? text : match.match),
+        };
+        if (out.add(finding)) return true;
+      }
     }
     i++;
     if (i >= starts.length) break;
