@@ -5,7 +5,13 @@ import { type Route, RouteSchema } from "../../gen/envoy/config/route/v3/route_c
 import { MicrogatewayError } from "../errors.ts";
 import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
 import { encodePolicy, routePolicy } from "../inspect/policy.ts";
-import { gatewaysForPod, type Model, objectKey, resolveDenyRules, routeLocation } from "../model/model.ts";
+import {
+  gatewaysForPod,
+  type Model,
+  objectKey,
+  resolveContentSecurity,
+  routeLocation,
+} from "../model/model.ts";
 import type { Application, PodInfo, SidecarGateway } from "../model/types.ts";
 import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
 import { inspectorCluster, inspectorPerRouteAny } from "./inspector.ts";
@@ -75,8 +81,8 @@ function translateRoute(
   // A secured route carries its policy to the inspector; an unsecured one is not inspected.
   let policy: string | undefined;
   if (route.secured) {
-    const resolved = resolveDenyRules(model, gateway.metadata.namespace, route, routeLocation(gateway, a, r));
-    policy = encodePolicy(routePolicy({ denyRules: resolved.spec }));
+    const at = routeLocation(gateway, a, r);
+    policy = encodePolicy(routePolicy(resolveContentSecurity(model, gateway.metadata.namespace, route, at)));
   }
   return create(RouteSchema, {
     name: `${route.secured ? "secured" : "unsecured"}:${route.pathPrefix}`,
