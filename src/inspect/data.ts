@@ -9,7 +9,7 @@
  */
 import type { RequestData } from "../model/types.ts";
 import { decodeValue } from "./decode.ts";
-import { type JsonPathStep, jsonPathMatches, parseJsonPath } from "./json-path.ts";
+import { type JsonPathStep, jsonPathMatches, parseJsonPath, tryParseJsonPath } from "./json-path.ts";
 import { compileMatch, type Matcher, type Programs } from "./matchers.ts";
 import type { InspectedValue, ParsedRequest } from "./types.ts";
 
@@ -18,12 +18,14 @@ export type DataMatcher = (value: InspectedValue) => boolean;
 
 const any: Matcher = () => true;
 
-const stepsOfValue = new WeakMap<InspectedValue, JsonPathStep[]>();
+const stepsOfValue = new WeakMap<InspectedValue, JsonPathStep[] | null>();
 
-function stepsOf(value: InspectedValue): JsonPathStep[] {
+/** The steps of a JSON value's path; null (matching no pattern) should one ever not parse. */
+export function jsonStepsOf(value: InspectedValue): JsonPathStep[] | null {
   let steps = stepsOfValue.get(value);
   if (steps === undefined) {
-    steps = parseJsonPath(value.name ?? "$");
+    const parsed = tryParseJsonPath(value.name ?? "$");
+    steps = typeof parsed === "string" ? null : parsed;
     stepsOfValue.set(value, steps);
   }
   return steps;
@@ -74,7 +76,9 @@ export function compileData(data: RequestData, programs: Programs): DataMatcher 
         if (v.target !== "JSON") return false;
         if (key !== undefined && (v.jsonKey !== true || !key(v.decoded))) return false;
         if (value !== undefined && (v.jsonKey === true || !value(v.decoded))) return false;
-        return path === undefined || jsonPathMatches(path, stepsOf(v));
+        if (path === undefined) return true;
+        const steps = jsonStepsOf(v);
+        return steps !== null && jsonPathMatches(path, steps);
       };
     }
   }

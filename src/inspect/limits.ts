@@ -14,6 +14,7 @@
  * header-phase verdict is for blocking early, inspect's verdict is the complete one.
  */
 import type { LimitsSpec, LimitValues, ThreatHandlingMode } from "../model/types.ts";
+import { jsonStepsOf } from "./data.ts";
 import { excerpt } from "./findings.ts";
 import { type JsonPathStep, jsonPathMatches, parseJsonPath } from "./json-path.ts";
 import { type Condition, compileConditions, compileMatch, type Matcher, type Programs } from "./matchers.ts";
@@ -179,8 +180,6 @@ export function checkLimits(limits: CompiledLimits, request: ParsedRequest): Fin
   return found;
 }
 
-const valueSteps = new WeakMap<InspectedValue, JsonPathStep[]>();
-
 function lengthExemption(limits: CompiledLimits, request: ParsedRequest): (value: InspectedValue) => boolean {
   if (limits.exceptions.length === 0) return () => false;
   return (value) =>
@@ -191,12 +190,8 @@ function lengthExemption(limits: CompiledLimits, request: ParsedRequest): (value
         if (!e.parameter.name(value.name ?? "")) return false;
       } else if (e.json !== undefined) {
         if (value.target !== "JSON") return false;
-        let steps = valueSteps.get(value);
-        if (steps === undefined) {
-          steps = parseJsonPath(value.name ?? "$");
-          valueSteps.set(value, steps);
-        }
-        if (!jsonPathMatches(e.json, steps)) return false;
+        const steps = jsonStepsOf(value);
+        if (steps === null || !jsonPathMatches(e.json, steps)) return false;
       }
       return e.condition === undefined || e.condition(request);
     });
