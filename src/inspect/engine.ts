@@ -53,7 +53,6 @@ const LEVEL_RANK: Readonly<Record<DenyRuleLevel, number>> = {
 interface ActiveRule {
   readonly rule: ValueRule;
   readonly mode: ThreatHandlingMode;
-  readonly re: Re2;
   readonly names?: ReadonlySet<string>;
 }
 
@@ -87,7 +86,9 @@ export interface CompiledDenyRules {
   readonly custom: readonly CompiledCustomRule[];
 }
 
-// A built-in rule's own program is the same for every policy: compiled once per process.
+// A built-in rule's own program is the same for every policy: compiled once per process, when a
+// prefilter first matches (benign traffic never needs it, and compiling every rule up front would
+// double the time to compile the first policy).
 const rulePrograms = new Map<string, Re2>();
 
 function ruleProgram(rule: ValueRule): Re2 {
@@ -151,7 +152,6 @@ export function compileDenyRules(
         rules.push({
           rule,
           mode,
-          re: ruleProgram(rule),
           ...(rule.names === undefined ? {} : { names: new Set(rule.names) }),
         });
       }
@@ -333,7 +333,7 @@ function inspectGroup(
     while (i + 1 < starts.length && (starts[i + 1] as number) <= hit.index) i++;
     const text = texts[i] as string;
     for (const active of group.rules) {
-      const match = active.re.search(text);
+      const match = ruleProgram(active.rule).search(text);
       if (match === undefined) continue;
       for (const value of owners[i] as InspectedValue[]) {
         if (active.names !== undefined && !active.names.has(value.name ?? "")) continue;
