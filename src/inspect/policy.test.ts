@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { deflateRawSync } from "node:zlib";
 import { isMicrogatewayError } from "../errors.ts";
 import {
   DEFAULT_DENY_RULES_SPEC,
@@ -12,6 +13,7 @@ import {
   compilePolicy,
   decodePolicy,
   encodePolicy,
+  MAX_POLICY_BYTES,
   POLICY_CACHE_SIZE,
   type RoutePolicy,
   routePolicy,
@@ -68,7 +70,7 @@ function invalid(wire: string): string {
   throw new Error("expected decodePolicy to throw");
 }
 
-const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const encodeJson = (value: unknown) => `j.${Buffer.from(JSON.stringify(value)).toString("base64url")}`;
 
 describe("policy wire format", () => {
   test("routePolicy fills the defaults in", () => {
@@ -80,18 +82,49 @@ describe("policy wire format", () => {
     });
   });
 
-  test("encode/decode round-trip, header-safe ASCII", () => {
+  test("encode/decode round-trip, header-safe ASCII; large policies are deflated", () => {
+    const small = routePolicy({
+      denyRules: DEFAULT_DENY_RULES_SPEC,
+      limits: { threatHandlingMode: "LogOnly" },
+    });
     const policy = routePolicy({ denyRules: FULL, limits: { threatHandlingMode: "LogOnly" } });
-    const wire = encodePolicy(policy);
-    expect(wire).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodePolicy(wire)).toEqual(policy);
+    for (const p of [small, policy]) {
+      const wire = encodePolicy(p);
+      expect(wire).toMatch(/^[jz]\.[A-Za-z0-9_-]+$/);
+      expect(decodePolicy(wire)).toEqual(p);
+    }
+    expect(encodePolicy(small)).toStartWith("j.");
+    const many: DenyRulesSpec = {
+      request: {
+        builtIn: {
+          settings: { level: "Standard", threatHandlingMode: "Block" },
+          exceptions: Array.from({ length: 100 }, (_, i) => ({
+            blockedData: {
+              kind: "parameter" as const,
+              name: { kind: "exact" as const, value: `p${i}`, ignoreCase: false },
+              source: "Query" as const,
+            },
+          })),
+        },
+      },
+    };
+    const wire = encodePolicy(routePolicy({ denyRules: many }));
+    expect(wire).toStartWith("z.");
+    expect(wire.length).toBeLessThan(JSON.stringify(many).length / 5);
+    expect(decodePolicy(wire).denyRules).toEqual(many);
   });
 
   test("garbage is refused naming what is wrong", () => {
     const good = routePolicy({ denyRules: FULL });
-    expect(invalid("not base64!")).toBe("policy: not a base64url string");
-    expect(invalid("")).toBe("policy: not a base64url string");
-    expect(invalid(Buffer.from("{nope").toString("base64url"))).toStartWith("policy: not JSON");
+    expect(invalid("j.not base64!")).toBe("policy: not a j.<base64url> or z.<base64url> string");
+    expect(invalid("")).toBe("policy: not a j.<base64url> or z.<base64url> string");
+    expect(invalid(Buffer.from("{}").toString("base64url"))).toBe(
+      "policy: not a j.<base64url> or z.<base64url> string",
+    );
+    expect(invalid(`j.${Buffer.from("{nope").toString("base64url")}`)).toStartWith("policy: not JSON");
+    expect(invalid(`z.${Buffer.from("{}").toString("base64url")}`)).toStartWith("policy: not deflated JSON");
+    const bomb = deflateRawSync(Buffer.alloc(MAX_POLICY_BYTES + 1, 32)).toString("base64url");
+    expect(invalid(`z.${bomb}`)).toStartWith("policy: not deflated JSON");
     expect(invalid(encodeJson([]))).toBe("policy: (root) must be an object");
     expect(invalid(encodeJson({ ...good, version: 2 }))).toBe("policy: version 2 is not 1");
     const badLevel = structuredClone(good) as unknown as {
@@ -177,7 +210,7 @@ describe("compilePolicy and the cache", () => {
   });
 
   test("a failing string is not cached and throws every time", () => {
-    expect(() => compiledPolicyFor("%%%")).toThrow("not a base64url string");
-    expect(() => compiledPolicyFor("%%%")).toThrow("not a base64url string");
+    expect(() => compiledPolicyFor("%%%")).toThrow("not a j.<base64url> or z.<base64url> string");
+    expect(() => compiledPolicyFor("%%%")).toThrow("not a j.<base64url> or z.<base64url> string");
   });
 });
