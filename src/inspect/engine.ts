@@ -2,15 +2,16 @@
  * The inspection engine: judges a parsed request against a compiled route policy.
  *
  * Order: limits, then a body the parser could not read (a `parser` finding in the Limits' mode:
- * Block unless the Limits say LogOnly), then the custom rules, the built-in value
- * rules and the built-in request rules. The first finding in Block mode decides (the request is
+ * Block unless the Limits say LogOnly), then the custom rules, the built-in value rules and the
+ * built-in request rules. The first finding in Block mode decides (the request is
  * answered 400, 413 for body size limits); LogOnly findings before it are all collected.
  *
  * Built-in rules: for every (target, input form) the rules of the effective level, with the mode
- * that applies to them, are compiled into one RE2 alternation, the prefilter (targets with the same
- * rules share one). It is searched once over all values of those targets joined by `\n` (in multiline mode, so `^` and `$` still mean the
- * start and end of a value, and `.` never crosses into the next value); only where it matches are
- * the single rules run, on that one value. Benign requests so cost one RE2 search per target.
+ * that applies to them, are compiled into one RE2 alternation, the prefilter; targets with the same
+ * rules share one. It is searched once over the distinct texts of those targets joined by `\n` (in
+ * multiline mode, so `^` and `$` still mean the start and end of a value, and `.` never crosses
+ * into the next value); only a text it matches is searched rule by rule. A benign request so costs
+ * one RE2 search per group (usually two: decoded and raw).
  *
  * Effective level and mode per (family, target): the DenyRules settings, then every override whose
  * `ruleKeys` (families; absent: all) and `types` (absent: all; a Cookie counts as a Header) match,
