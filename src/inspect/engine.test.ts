@@ -189,6 +189,13 @@ describe("built-in rules", () => {
     const c = compiled(spec());
     const many = Array.from({ length: 60 }, (_, i) => `p${i}=${i === 49 ? "%3Cscript" : "fine"}`).join("&");
     expect(inspect(c, get(`/x?${many}`)).block).toMatchObject({ ruleKey: "XSS_T", name: "p49" });
+    // Positions in RE2 count code points: emoji (two UTF-16 units each) before the attack, in
+    // earlier values and in the same one, do not shift which value is judged.
+    const emoji = Array.from({ length: 30 }, (_, i) => `e${i}=${"%F0%9F%98%80".repeat(i)}`).join("&");
+    expect(inspect(c, get(`/x?${emoji}&z=%F0%9F%98%80%3Cscript`)).block).toMatchObject({ name: "z" });
+    expect(inspect(c, json('{"a":"\\ud83d","b":"😀😀","c":"<script>"}')).block).toMatchObject({
+      name: "$.c",
+    });
     // "union" ends one value and "select" starts the next: joined by "\n" for the prefilter only.
     expect(inspect(c, get("/x?a=union&b=select")).block).toBeUndefined();
     // `$` is the end of a value, also in the middle of the joined text.

@@ -310,7 +310,9 @@ function inspectGroup(
   const known = new Map<string, number>();
   for (const value of request.values) {
     if (!group.targets.has(value.target)) continue;
-    const text = group.input === "raw" ? value.raw : value.decoded;
+    const original = group.input === "raw" ? value.raw : value.decoded;
+    // Lone surrogates (a JSON "\ud800") would not survive the trip into RE2's UTF-8 intact.
+    const text = original.isWellFormed() ? original : original.toWellFormed();
     const k = known.get(text);
     if (k === undefined) {
       known.set(text, texts.length);
@@ -322,12 +324,13 @@ function inspectGroup(
   const joined = texts.length === 1 ? (texts[0] as string) : texts.join("\n");
   let hit = group.prefilter.search(joined);
   if (hit === undefined) return false;
-  // Start offsets of each text in `joined`.
+  // Start offsets of each text in `joined`, in code points: re2-wasm counts positions in code
+  // points, not in JavaScript's UTF-16 units (an emoji is one, not two).
   const starts: number[] = [];
   let offset = 0;
   for (const t of texts) {
     starts.push(offset);
-    offset += t.length + 1;
+    offset += codePointLength(t) + 1;
   }
   let i = 0;
   while (hit !== undefined) {
@@ -356,4 +359,14 @@ function inspectGroup(
     hit = group.prefilter.search(joined, starts[i]);
   }
   return false;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** The number of code points of a well-formed string. */
+function codePointLength(text: string): number {
+  if (!SURROGATE.test(text)) return text.length;
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }

@@ -16,7 +16,10 @@ interface Wrapped {
 
 /** A compiled RE2 program. */
 export interface Re2 {
-  /** The leftmost match in `text` starting at or after `from` (UTF-16 code units), or undefined. */
+  /**
+   * The leftmost match in `text` starting at or after `from`, or undefined. Positions (`from` and
+   * `index`) count code points, not UTF-16 units: an emoji is one position.
+   */
   search(text: string, from?: number): { readonly index: number; readonly match: string } | undefined;
   test(text: string): boolean;
   /** Releases the program's WASM memory; the Re2 must not be used afterwards. */
