@@ -10,7 +10,11 @@ import { MicrogatewayError } from "../errors.ts";
 interface Wrapped {
   ok(): boolean;
   error(): string;
-  match(input: string, start: number, getCapturingGroups: boolean): { match: string; index: number };
+  match(
+    input: string | Uint8Array,
+    start: number,
+    getCapturingGroups: boolean,
+  ): { match: string; index: number };
   delete?(): void;
 }
 
@@ -52,17 +56,25 @@ export function compileRe2(
     );
   }
   return {
-    search(text, from = 0) {
-      const m = wrapped.match(text, from, false);
-      return m.index < 0 ? undefined : { index: m.index, match: m.match };
-    },
-    test(text) {
-      return wrapped.match(text, 0, false).index >= 0;
-    },
+    search: (text, from = 0) => search(wrapped, text, from),
+    test: (text) => search(wrapped, text, 0) !== undefined,
     free() {
       wrapped.delete?.();
     },
   };
+}
+
+const encoder = new TextEncoder();
+/** Above this length a text goes to WASM as UTF-8 bytes (encoded natively, copied in one loop). */
+const BYTES_ABOVE = 256;
+
+/**
+ * One search. re2-wasm converts a JavaScript string to UTF-8 in two JavaScript loops (measure,
+ * then write); for long texts TextEncoder does it faster. Positions count code points either way.
+ */
+function search(wrapped: Wrapped, text: string, from: number): { index: number; match: string } | undefined {
+  const m = wrapped.match(text.length > BYTES_ABOVE ? encoder.encode(text) : text, from, false);
+  return m.index < 0 ? undefined : { index: m.index, match: m.match };
 }
 
 const registry = new FinalizationRegistry<Re2[]>((programs) => {
@@ -105,13 +117,8 @@ export function sharedRe2(pattern: string, options: { ignoreCase?: boolean; mult
     );
   }
   const re: Re2 = {
-    search(text, from = 0) {
-      const m = wrapped.match(text, from, false);
-      return m.index < 0 ? undefined : { index: m.index, match: m.match };
-    },
-    test(text) {
-      return wrapped.match(text, 0, false).index >= 0;
-    },
+    search: (text, from = 0) => search(wrapped, text, from),
+    test: (text) => search(wrapped, text, 0) !== undefined,
     free() {
       // Shared: freed by the registry once nothing holds it.
     },
