@@ -141,6 +141,7 @@ export function extProcTestBootstrap(
 
 /** An Envoy started by {@link startTestEnvoy}. */
 export interface TestEnvoy {
+  readonly pid: number;
   readonly url: string;
   readonly adminUrl: string;
   /** Access log lines Envoy wrote so far (JSON objects). */
@@ -214,6 +215,7 @@ export async function startTestEnvoy(bootstrap: unknown): Promise<TestEnvoy> {
     const port = listeners.listener_statuses[0]?.local_address.socket_address.port_value;
     if (port === undefined) throw new Error("Envoy reports no listener");
     return {
+      pid: proc.pid,
       url: `http://127.0.0.1:${port}`,
       adminUrl,
       accessLog: () =>
