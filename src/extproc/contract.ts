@@ -17,6 +17,15 @@ export type InspectorAddress =
 /** gRPC initial metadata that carries a route's policy (set by the route's ExtProcPerRoute). */
 export const POLICY_METADATA_KEY = "x-microgateway-policy";
 
+/**
+ * Streams Envoy opens on one connection to the inspector before it moves to a new one. Bun's
+ * `node:http2` server stops taking streams on a session after about 1000 (it refuses them, and
+ * under concurrency Envoy answers those requests 500); draining each connection well before that
+ * keeps every stream on a session that accepts it. Measured: 2500 sequential requests used 3
+ * connections without this; with it, concurrent load saw no refused stream.
+ */
+export const INSPECTOR_STREAMS_PER_CONNECTION = 500;
+
 /** Mount path of the shared emptyDir in the engine and session-agent containers. */
 export const POD_INSPECTOR_SOCKET_DIR = "/var/run/microgateway";
 

@@ -115,6 +115,21 @@ test("garbage on the inspector's socket does not take it down", async () => {
   expect((await fetch(`${envoy.url}/headers?q=hello`)).status).toBe(200);
 });
 
+test("thousands of requests, 24 at a time, are all answered (no stream refused on a long-lived session)", async () => {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < 2400) {
+      const i = next++;
+      const res = await fetch(`${envoy.url}/headers?i=${i}${i % 10 === 0 ? "&q=attack" : ""}`);
+      await res.arrayBuffer();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: 24 }, worker));
+  expect(Object.fromEntries(statuses)).toEqual({ 200: 2160, 400: 240 });
+}, 60_000);
+
 test("with the inspector gone, secured routes fail closed and unsecured ones still pass", async () => {
   const dead = socketDir();
   const deadEnvoy = await startTestEnvoy(

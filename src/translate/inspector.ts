@@ -34,7 +34,11 @@ import {
   HttpFilterSchema,
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { HttpProtocolOptionsSchema } from "../../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
-import { type InspectorAddress, POLICY_METADATA_KEY } from "../extproc/contract.ts";
+import {
+  INSPECTOR_STREAMS_PER_CONNECTION,
+  type InspectorAddress,
+  POLICY_METADATA_KEY,
+} from "../extproc/contract.ts";
 import { INSPECTOR_METADATA_NAMESPACE } from "../inspect/types.ts";
 import { INSPECTOR_CLUSTER, INSPECTOR_FILTER } from "./names.ts";
 
@@ -118,6 +122,8 @@ export function inspectorCluster(at: InspectorAddress): Cluster {
             case: "explicitHttpConfig",
             value: { protocolConfig: { case: "http2ProtocolOptions", value: {} } },
           },
+          // Bun's HTTP/2 server refuses streams after about 1000 on one session (contract.ts).
+          commonHttpProtocolOptions: { maxRequestsPerConnection: INSPECTOR_STREAMS_PER_CONNECTION },
         }),
       ),
     },

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { POLICY_METADATA_KEY } from "../contract.ts";
+import { INSPECTOR_STREAMS_PER_CONNECTION, POLICY_METADATA_KEY } from "../contract.ts";
 
 /** One route of the test Envoy: by path prefix, with a policy (inspected) or without (not inspected). */
 export interface TestRoute {
@@ -127,6 +127,8 @@ export function extProcTestBootstrap(
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
               "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
               explicit_http_config: { http2_protocol_options: {} },
+              // As the translation sets it (src/translate/inspector.ts INSPECTOR_STREAMS_PER_CONNECTION).
+              common_http_protocol_options: { max_requests_per_connection: INSPECTOR_STREAMS_PER_CONNECTION },
             },
           },
           load_assignment: {
