@@ -6,7 +6,8 @@
  *   protocol  the ext_proc filter and inspector with a stand-in engine (string compare): the cost
  *             of asking another process at all,
  *   extproc   the ext_proc filter and the real inspector (Standard deny rules, default limits and
- *             parsers; the JSON body is buffered and parsed).
+ *             parsers; the JSON body is buffered and parsed),
+ *   extproc-connect  the same, served by connect-node instead of the handwritten gRPC handler.
  * Two requests: a GET with three query parameters, and a POST of a 10 KB JSON document.
  * The upstream and the inspector run in their own processes (as in a pod); Envoy runs one worker.
  * Also reports the CPU Envoy and the inspector spend per request (from /proc), which depends less on
@@ -29,7 +30,7 @@ import { machineInfo } from "../support/machine.ts";
 import { parseWrkOutput, type WrkResult } from "../webhook/wrk-output.ts";
 import { type Mechanism, mechanismBootstrap } from "./envoy-configs.ts";
 
-type Variant = "bare" | "rbac" | "protocol" | "extproc";
+type Variant = "bare" | "rbac" | "protocol" | "extproc" | "extproc-connect";
 type Scenario = "get-3-params" | "post-json-10k";
 
 interface Row extends WrkResult {
@@ -69,7 +70,9 @@ const upstream = BenchChild.spawn<never, { event: "ready"; port: number }>({
 const rows: Row[] = [];
 try {
   const { port: upstreamPort } = await upstream.next("ready", Date.now() + 15_000);
-  const order: Variant[] = values.smoke ? ["bare", "extproc"] : ["bare", "rbac", "protocol", "extproc"];
+  const order: Variant[] = values.smoke
+    ? ["bare", "extproc"]
+    : ["bare", "rbac", "protocol", "extproc", "extproc-connect"];
   for (let round = 1; round <= rounds; round++) {
     for (const variant of order) rows.push(...(await measure(variant, upstreamPort, round)));
   }
@@ -92,7 +95,13 @@ async function measure(variant: Variant, upstreamPort: number, round: number): P
     if (mechanism === "extproc") {
       inspector = BenchChild.spawn({
         name: `inspector-${variant}`,
-        argv: ["bun", join(here, "inspector.ts"), socketPath, ...(variant === "protocol" ? ["--fake"] : [])],
+        argv: [
+          "bun",
+          join(here, "inspector.ts"),
+          socketPath,
+          ...(variant === "protocol" ? ["--fake"] : []),
+          ...(variant === "extproc-connect" ? ["--connect"] : []),
+        ],
       });
       await inspector.next("ready", Date.now() + 30_000);
     }
@@ -231,7 +240,7 @@ function report(all: readonly Row[]): string {
     const bare = of("bare");
     const bareRps = median(bare.map((r) => r.requestsPerS));
     const bareP99 = median(bare.map((r) => r.p99Ms));
-    for (const variant of ["bare", "rbac", "protocol", "extproc"] as const) {
+    for (const variant of ["bare", "rbac", "protocol", "extproc", "extproc-connect"] as const) {
       const rs = of(variant);
       if (rs.length === 0) continue;
       const rps = median(rs.map((r) => r.requestsPerS));
