@@ -33,7 +33,6 @@ import { file_envoy_config_listener_v3_quic_config } from "./envoy/config/listen
 import { file_envoy_config_listener_v3_udp_listener_config } from "./envoy/config/listener/v3/udp_listener_config_pb.js";
 import { file_envoy_config_metrics_v3_stats } from "./envoy/config/metrics/v3/stats_pb.js";
 import { file_envoy_config_overload_v3_overload } from "./envoy/config/overload/v3/overload_pb.js";
-import { file_envoy_config_rbac_v3_rbac } from "./envoy/config/rbac/v3/rbac_pb.js";
 import { file_envoy_config_route_v3_route_components } from "./envoy/config/route/v3/route_components_pb.js";
 import { file_envoy_config_route_v3_route } from "./envoy/config/route/v3/route_pb.js";
 import { file_envoy_config_route_v3_scoped_route } from "./envoy/config/route/v3/scoped_route_pb.js";
@@ -47,12 +46,13 @@ import { file_envoy_extensions_filters_http_buffer_v3_buffer } from "./envoy/ext
 import { file_envoy_extensions_filters_http_compressor_v3_compressor } from "./envoy/extensions/filters/http/compressor/v3/compressor_pb.js";
 import { file_envoy_extensions_filters_http_cors_v3_cors } from "./envoy/extensions/filters/http/cors/v3/cors_pb.js";
 import { file_envoy_extensions_filters_http_ext_authz_v3_ext_authz } from "./envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js";
+import { file_envoy_extensions_filters_http_ext_proc_v3_ext_proc } from "./envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb.js";
+import { file_envoy_extensions_filters_http_ext_proc_v3_processing_mode } from "./envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import { file_envoy_extensions_filters_http_header_mutation_v3_header_mutation } from "./envoy/extensions/filters/http/header_mutation/v3/header_mutation_pb.js";
 import { file_envoy_extensions_filters_http_health_check_v3_health_check } from "./envoy/extensions/filters/http/health_check/v3/health_check_pb.js";
 import { file_envoy_extensions_filters_http_jwt_authn_v3_config } from "./envoy/extensions/filters/http/jwt_authn/v3/config_pb.js";
 import { file_envoy_extensions_filters_http_local_ratelimit_v3_local_rate_limit } from "./envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit_pb.js";
 import { file_envoy_extensions_filters_http_lua_v3_lua } from "./envoy/extensions/filters/http/lua/v3/lua_pb.js";
-import { file_envoy_extensions_filters_http_rbac_v3_rbac } from "./envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { file_envoy_extensions_filters_http_router_v3_router } from "./envoy/extensions/filters/http/router/v3/router_pb.js";
 import { file_envoy_extensions_filters_http_wasm_v3_wasm } from "./envoy/extensions/filters/http/wasm/v3/wasm_pb.js";
 import { file_envoy_extensions_filters_listener_original_dst_v3_original_dst } from "./envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
@@ -68,11 +68,10 @@ import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from ".
 import { file_envoy_extensions_wasm_v3_wasm } from "./envoy/extensions/wasm/v3/wasm_pb.js";
 import { file_envoy_service_discovery_v3_ads } from "./envoy/service/discovery/v3/ads_pb.js";
 import { file_envoy_service_discovery_v3_discovery } from "./envoy/service/discovery/v3/discovery_pb.js";
+import { file_envoy_service_ext_proc_v3_external_processor } from "./envoy/service/ext_proc/v3/external_processor_pb.js";
 import { file_envoy_type_http_v3_path_transformation } from "./envoy/type/http/v3/path_transformation_pb.js";
-import { file_envoy_type_matcher_v3_filter_state } from "./envoy/type/matcher/v3/filter_state_pb.js";
 import { file_envoy_type_matcher_v3_metadata } from "./envoy/type/matcher/v3/metadata_pb.js";
 import { file_envoy_type_matcher_v3_number } from "./envoy/type/matcher/v3/number_pb.js";
-import { file_envoy_type_matcher_v3_path } from "./envoy/type/matcher/v3/path_pb.js";
 import { file_envoy_type_matcher_v3_regex } from "./envoy/type/matcher/v3/regex_pb.js";
 import { file_envoy_type_matcher_v3_string } from "./envoy/type/matcher/v3/string_pb.js";
 import { file_envoy_type_matcher_v3_value } from "./envoy/type/matcher/v3/value_pb.js";
@@ -86,8 +85,6 @@ import { file_envoy_type_v3_ratelimit_unit } from "./envoy/type/v3/ratelimit_uni
 import { file_envoy_type_v3_scope } from "./envoy/type/v3/scope_pb.js";
 import { file_envoy_type_v3_semantic_version } from "./envoy/type/v3/semantic_version_pb.js";
 import { file_envoy_type_v3_token_bucket } from "./envoy/type/v3/token_bucket_pb.js";
-import { file_google_api_expr_v1alpha1_checked } from "./google/api/expr/v1alpha1/checked_pb.js";
-import { file_google_api_expr_v1alpha1_syntax } from "./google/api/expr/v1alpha1/syntax_pb.js";
 import { file_google_rpc_status } from "./google/rpc/status_pb.js";
 import { file_udpa_annotations_migrate } from "./udpa/annotations/migrate_pb.js";
 import { file_udpa_annotations_security } from "./udpa/annotations/security_pb.js";
@@ -139,7 +136,6 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_config_listener_v3_udp_listener_config,
   file_envoy_config_metrics_v3_stats,
   file_envoy_config_overload_v3_overload,
-  file_envoy_config_rbac_v3_rbac,
   file_envoy_config_route_v3_route_components,
   file_envoy_config_route_v3_route,
   file_envoy_config_route_v3_scoped_route,
@@ -153,12 +149,13 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_extensions_filters_http_compressor_v3_compressor,
   file_envoy_extensions_filters_http_cors_v3_cors,
   file_envoy_extensions_filters_http_ext_authz_v3_ext_authz,
+  file_envoy_extensions_filters_http_ext_proc_v3_ext_proc,
+  file_envoy_extensions_filters_http_ext_proc_v3_processing_mode,
   file_envoy_extensions_filters_http_header_mutation_v3_header_mutation,
   file_envoy_extensions_filters_http_health_check_v3_health_check,
   file_envoy_extensions_filters_http_jwt_authn_v3_config,
   file_envoy_extensions_filters_http_local_ratelimit_v3_local_rate_limit,
   file_envoy_extensions_filters_http_lua_v3_lua,
-  file_envoy_extensions_filters_http_rbac_v3_rbac,
   file_envoy_extensions_filters_http_router_v3_router,
   file_envoy_extensions_filters_http_wasm_v3_wasm,
   file_envoy_extensions_filters_listener_original_dst_v3_original_dst,
@@ -174,11 +171,10 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_extensions_wasm_v3_wasm,
   file_envoy_service_discovery_v3_ads,
   file_envoy_service_discovery_v3_discovery,
+  file_envoy_service_ext_proc_v3_external_processor,
   file_envoy_type_http_v3_path_transformation,
-  file_envoy_type_matcher_v3_filter_state,
   file_envoy_type_matcher_v3_metadata,
   file_envoy_type_matcher_v3_number,
-  file_envoy_type_matcher_v3_path,
   file_envoy_type_matcher_v3_regex,
   file_envoy_type_matcher_v3_string,
   file_envoy_type_matcher_v3_value,
@@ -192,8 +188,6 @@ export const GENERATED_FILES: readonly GenFile[] = [
   file_envoy_type_v3_scope,
   file_envoy_type_v3_semantic_version,
   file_envoy_type_v3_token_bucket,
-  file_google_api_expr_v1alpha1_checked,
-  file_google_api_expr_v1alpha1_syntax,
   file_google_rpc_status,
   file_udpa_annotations_migrate,
   file_udpa_annotations_security,

@@ -119,7 +119,6 @@ describe("envoy --mode validate accepts the bootstrap", () => {
         xdsHost: "::1",
         xdsServerName: "localhost",
         listenAddress: "::",
-        re2MaxProgramSize: 100,
         maxDownstreamConnections: 10,
         initialFetchTimeoutSeconds: 1,
       },

@@ -160,12 +160,9 @@ describe("engineBootstrap defaults (the public sidecar API)", () => {
     });
   });
 
-  test("no node (it comes from the command line), re2 limit 1000, 50000 downstream connections", () => {
+  test("no node (it comes from the command line), only the admin runtime layer, 50000 downstream connections", () => {
     expect(b.node).toBeUndefined();
-    expect(at(b, "layered_runtime", "layers")).toEqual([
-      { name: "static_layer", static_layer: { "re2.max_program_size.error_level": 1000 } },
-      { name: "admin_layer", admin_layer: {} },
-    ]);
+    expect(at(b, "layered_runtime", "layers")).toEqual([{ name: "admin_layer", admin_layer: {} }]);
     expect(at(b, "overload_manager", "resource_monitors", 0, "name")).toBe(
       "envoy.resource_monitors.global_downstream_max_connections",
     );
@@ -209,7 +206,6 @@ describe("engineBootstrap options", () => {
       metricsPort: 9002,
       listenAddress: "127.0.0.1",
       initialFetchTimeoutSeconds: 2,
-      re2MaxProgramSize: 200,
       maxDownstreamConnections: 10,
       configDir: "/tmp/engine",
     };
@@ -236,9 +232,6 @@ describe("engineBootstrap options", () => {
       ),
     ).toBe(9000);
     expect(at(b, "dynamic_resources", "cds_config", "initial_fetch_timeout")).toBe("2s");
-    expect(at(b, "layered_runtime", "layers", 0, "static_layer", "re2.max_program_size.error_level")).toBe(
-      200,
-    );
     expect(
       at(b, "overload_manager", "resource_monitors", 0, "typed_config", "max_active_downstream_connections"),
     ).toBe(10);
@@ -353,12 +346,4 @@ describe("engineArgs", () => {
     expect(thrown(() => engineArgs({ appName: "web $(SECRET)" }))).toContain("appName");
     expect(thrown(() => engineArgs({ appName: "" }))).toContain("appName");
   });
-});
-
-test("the default RE2 program size limit admits every built-in deny rule", async () => {
-  const { RE2_MAX_PROGRAM_SIZE } = await import("../translate/deny-rules/index.ts");
-  const runtime = (
-    engineBootstrap() as { layered_runtime: { layers: { static_layer?: Record<string, number> }[] } }
-  ).layered_runtime.layers[0]?.static_layer;
-  expect(runtime?.["re2.max_program_size.error_level"]).toBeGreaterThanOrEqual(RE2_MAX_PROGRAM_SIZE);
 });

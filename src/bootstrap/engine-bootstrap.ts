@@ -65,8 +65,6 @@ export interface EngineBootstrapOptions {
   initialFetchTimeoutSeconds?: number;
   /** Node identity; in Kubernetes it comes from `--service-node`/`--service-cluster` instead (see {@link engineArgs}). */
   node?: { id: string; cluster: string };
-  /** Runtime `re2.max_program_size.error_level`: regexes above this program size are refused. Default 1000. */
-  re2MaxProgramSize?: number;
   /** Overload manager limit of downstream connections across all listeners. Default 50000. */
   maxDownstreamConnections?: number;
 }
@@ -125,11 +123,9 @@ export function engineBootstrap(opts: EngineBootstrapOptions = {}): Record<strin
       lds_config: adsSource,
     },
     layered_runtime: {
+      // No static runtime keys: request data is matched by the inspector (RE2 in our process),
+      // not by Envoy regexes, so Envoy's RE2 program size limit needs no raising.
       layers: [
-        {
-          name: "static_layer",
-          static_layer: { "re2.max_program_size.error_level": opts.re2MaxProgramSize ?? 1000 },
-        },
         // Lets an operator flip runtime keys through the admin endpoint while debugging a pod.
         { name: "admin_layer", admin_layer: {} },
       ],

@@ -4,6 +4,7 @@
  *
  *   microgateway local -f <file-or-dir> [-f ...] [--upstream http://127.0.0.1:PORT] [--demo]
  *   microgateway operator [--config FILE]
+ *   microgateway agent [--socket PATH] [--health-port N]
  */
 import { parseArgs } from "node:util";
 import { errorMessage, isMicrogatewayError } from "../errors.ts";
@@ -28,6 +29,11 @@ const USAGE = `Usage:
       Runs the operator: the sidecar injection webhook, the xDS server and the certificates.
       Talks to the cluster it runs in, or to the one named by KUBECONFIG.
     --config FILE       the OperatorConfig (see examples/operator-config.yaml); default: all defaults
+  microgateway agent [--socket PATH] [--health-port N]
+      Runs the request inspector of one pod (in its session-agent container): Envoy's ext_proc
+      filter asks it about every request of a secured route, over a Unix socket.
+    --socket PATH       default $MICROGATEWAY_INSPECTOR_SOCKET, else /var/run/microgateway/inspector.sock
+    --health-port N     serve GET /healthz for the kubelet's probes on this port
   microgateway help
 `;
 
@@ -38,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === "operator") return runOperator(rest);
+  if (command === "agent") return runAgent(rest);
   if (command !== "local") {
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -135,6 +142,30 @@ async function runOperator(args: string[]): Promise<number> {
   });
   console.log("operator: stopping");
   await operator.stop();
+  return 0;
+}
+
+async function runAgent(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { socket: { type: "string" }, "health-port": { type: "string" } },
+    strict: true,
+  });
+  const healthPort = values["health-port"] === undefined ? undefined : Number(values["health-port"]);
+  if (healthPort !== undefined && (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535)) {
+    throw new Error(`--health-port ${String(values["health-port"])}: expected a port number`);
+  }
+  const { AGENT_SOCKET_ENV, startAgent } = await import("../agent/agent.ts");
+  const agent = await startAgent({
+    socketPath: values.socket ?? (process.env[AGENT_SOCKET_ENV] || undefined),
+    healthPort,
+  });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  console.log("agent: stopping");
+  await agent.stop();
   return 0;
 }
 

@@ -84,6 +84,7 @@ describe("patchFor", () => {
       // In the pod's key order: this pod's initContainers come after its volumes.
       "/spec/volumes/-",
       "/spec/volumes/-",
+      "/spec/volumes/-",
       "/spec/initContainers/0",
       "/spec/initContainers/1",
     ]);
@@ -93,6 +94,7 @@ describe("patchFor", () => {
       "/metadata/annotations/sidecar.microgateway.airlock.com~1injected",
       "/spec/containers/-",
       "/spec/containers/-",
+      "/spec/volumes/-",
       "/spec/volumes/-",
       "/spec/volumes/-",
     ]);
@@ -195,8 +197,8 @@ describe("patchFor", () => {
     for (const nativeSidecars of [false, true]) {
       const mutated = mutate(pod, WITH_AGENT, { nativeSidecars });
       const ops = patchFor(pod, mutated);
-      // Label, annotation, two volumes; two containers, or one initContainers list (the pod has none).
-      expect(ops).toHaveLength(nativeSidecars ? 5 : 6);
+      // Label, annotation, three volumes; two containers, or one initContainers list (the pod has none).
+      expect(ops).toHaveLength(nativeSidecars ? 6 : 7);
       expectOnlyAdds(ops);
       expect(applyJsonPatch(pod, ops)).toStrictEqual(JSON.parse(JSON.stringify(mutated)));
     }

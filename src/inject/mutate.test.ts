@@ -88,10 +88,10 @@ describe("which pods are injected", () => {
 });
 
 describe("the injected pod", () => {
-  test("regular sidecars: the engine is appended to the containers with the API's defaults", () => {
+  test("regular sidecars: the session agent and the engine are appended to the containers with the API's defaults", () => {
     const pod = appPod();
     const out = mutate(pod, DEFAULT_OPERATOR_CONFIG, REGULAR);
-    expect(out.spec?.containers?.map((c) => c.name)).toEqual(["shop", ENGINE]);
+    expect(out.spec?.containers?.map((c) => c.name)).toEqual(["shop", AGENT, ENGINE]);
     expect(out.spec?.containers?.[0]).toBe(pod.spec!.containers![0]!);
     expect(out.spec?.initContainers).toBeUndefined();
     expect(container(out, ENGINE)).toEqual({
@@ -133,6 +133,7 @@ describe("the injected pod", () => {
       resources: { requests: { cpu: "100m", memory: "256Mi" } },
       volumeMounts: [
         { name: "airlock-microgateway-bootstrap-secret-volume", mountPath: "/app/config/", readOnly: true },
+        { name: "airlock-microgateway-inspector-socket", mountPath: "/var/run/microgateway" },
       ],
       startupProbe: { httpGet: { path: "/ready", port: 19001 }, periodSeconds: 1, failureThreshold: 30 },
       readinessProbe: { httpGet: { path: "/ready", port: 19001 }, periodSeconds: 5, failureThreshold: 3 },
@@ -158,6 +159,11 @@ describe("the injected pod", () => {
       {
         name: "airlock-microgateway-bootstrap-secret-volume",
         secret: { secretName: "airlock-microgateway-bootstrap-secret" },
+      },
+      { name: "airlock-microgateway-inspector-socket", emptyDir: {} },
+      {
+        name: "airlock-microgateway-session-agent-volume",
+        secret: { secretName: "airlock-microgateway-session-agent-shop-7d9f8b6c4", optional: true },
       },
     ]);
   });
@@ -191,52 +197,59 @@ describe("the injected pod", () => {
     expect(out.metadata?.annotations).toEqual({
       [INJECTED_ANNOTATION]: "docker.io/envoyproxy/envoy:distroless-v1.40.0",
     });
-    expect(out.spec?.volumes?.map((v) => v.name)).toEqual(["airlock-microgateway-bootstrap-secret-volume"]);
+    expect(out.spec?.volumes?.map((v) => v.name)).toEqual([
+      "airlock-microgateway-bootstrap-secret-volume",
+      "airlock-microgateway-inspector-socket",
+      "airlock-microgateway-session-agent-volume",
+    ]);
   });
 
-  test("native sidecars go first in initContainers with restartPolicy Always; containers stay as they were", () => {
+  test("native sidecars go first in initContainers with restartPolicy Always, the agent before the engine; containers stay as they were", () => {
     const pod = appPod();
     pod.spec!.initContainers = [{ name: "migrate", image: "registry.example/migrate:1" }];
     const out = mutate(pod, WITH_AGENT, NATIVE);
-    expect(out.spec?.initContainers?.map((c) => c.name)).toEqual([ENGINE, AGENT, "migrate"]);
+    // The engine starts once the inspector it asks is up (native sidecars start in order).
+    expect(out.spec?.initContainers?.map((c) => c.name)).toEqual([AGENT, ENGINE, "migrate"]);
     expect(out.spec?.containers).toBe(pod.spec!.containers!);
     expect(container(out, ENGINE).restartPolicy).toBe("Always");
     expect(container(out, AGENT).restartPolicy).toBe("Always");
     const regular = mutate(pod, WITH_AGENT, REGULAR);
-    expect(regular.spec?.containers?.map((c) => c.name)).toEqual(["shop", ENGINE, AGENT]);
+    expect(regular.spec?.containers?.map((c) => c.name)).toEqual(["shop", AGENT, ENGINE]);
     expect(regular.spec?.initContainers).toBe(pod.spec!.initContainers!);
     expect(container(regular, ENGINE).restartPolicy).toBeUndefined();
   });
 
-  test("the session agent is injected only with an image, with grpc probes and its optional per-workload secret", () => {
-    expect(mutate(appPod(), DEFAULT_OPERATOR_CONFIG, REGULAR).spec?.containers?.map((c) => c.name)).toEqual([
-      "shop",
-      ENGINE,
-    ]);
+  test("every pod gets the session agent: it serves the inspector on the socket both sidecars share", () => {
+    const defaults = mutate(appPod(), DEFAULT_OPERATOR_CONFIG, REGULAR);
+    expect(container(defaults, AGENT).image).toBe("ghcr.io/microgateway/microgateway:0.1.0");
     const out = mutate(appPod(), WITH_AGENT, REGULAR);
     const agent = container(out, AGENT);
     expect(agent.image).toBe("registry.example/session-agent:1.0");
     expect(agent.args).toEqual([
-      "--port",
+      "agent",
+      "--socket",
+      "/var/run/microgateway/inspector.sock",
+      "--health-port",
       "19004",
-      "--metrics-port",
-      "19005",
-      "--config-path",
-      "/app/config/config.json",
     ]);
     expect(agent.env?.map((e) => e.name)).toEqual(["POD_NAME", "POD_NAMESPACE"]);
-    expect(agent.ports?.map((p) => p.containerPort)).toEqual([19004, 19005]);
-    expect(agent.startupProbe).toEqual({ grpc: { port: 19004 }, periodSeconds: 1, failureThreshold: 30 });
-    expect(agent.readinessProbe).toEqual({ grpc: { port: 19004 }, periodSeconds: 5, failureThreshold: 3 });
+    expect(agent.ports?.map((p) => p.containerPort)).toEqual([19004]);
+    const probe = { httpGet: { path: "/healthz", port: 19004 } };
+    expect(agent.startupProbe).toEqual({ ...probe, periodSeconds: 1, failureThreshold: 30 });
+    expect(agent.readinessProbe).toEqual({ ...probe, periodSeconds: 5, failureThreshold: 3 });
     expect(agent.livenessProbe).toEqual({
-      grpc: { port: 19004 },
+      ...probe,
       periodSeconds: 10,
       failureThreshold: 3,
       timeoutSeconds: 2,
     });
+    const socketMount = { name: "airlock-microgateway-inspector-socket", mountPath: "/var/run/microgateway" };
     expect(agent.volumeMounts).toEqual([
       { name: "airlock-microgateway-session-agent-volume", mountPath: "/app/config/", readOnly: true },
+      socketMount,
     ]);
+    expect(container(out, ENGINE).volumeMounts).toContainEqual(socketMount);
+    expect(out.spec?.volumes).toContainEqual({ name: "airlock-microgateway-inspector-socket", emptyDir: {} });
     expect(agent.resources).toBeUndefined();
     expect(agent.securityContext).toEqual(container(out, ENGINE).securityContext);
     expect(out.spec?.volumes?.at(-1)).toEqual({
@@ -398,8 +411,6 @@ describe("conflicts with the pod are errors naming what clashes", () => {
     expect(errorOf(() => mutate(pod, WITH_AGENT, REGULAR))).toBe(
       `Pod shop/shop-7d9f8b6c4-*: a container named ${AGENT} already exists; the sidecar injection adds a container of that name`,
     );
-    // Without a session agent configured, that container is merely the user's.
-    expect(() => mutate(pod, DEFAULT_OPERATOR_CONFIG, REGULAR)).not.toThrow();
   });
 
   test("a volume of the sidecars' names", () => {
@@ -414,7 +425,7 @@ describe("conflicts with the pod are errors naming what clashes", () => {
     const pod = appPod();
     pod.spec!.containers![0]!.ports!.push({ containerPort: 19002 });
     expect(errorOf(() => mutate(pod, DEFAULT_OPERATOR_CONFIG, REGULAR))).toBe(
-      `Pod shop/shop-7d9f8b6c4-*: container shop uses port 19002, which ${ENGINE} listens on; the sidecar ports 13378, 19001, 19002 must be free`,
+      `Pod shop/shop-7d9f8b6c4-*: container shop uses port 19002, which ${ENGINE} listens on; the sidecar ports 19004, 13378, 19001, 19002 must be free`,
     );
     pod.spec!.containers![0]!.ports![1] = { containerPort: 19002, protocol: "UDP" };
     expect(() => mutate(pod, DEFAULT_OPERATOR_CONFIG, REGULAR)).not.toThrow();

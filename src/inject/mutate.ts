@@ -14,6 +14,7 @@ import { type Container, checkPodShape, describePod, type Pod, type Volume } fro
 import {
   bootstrapVolume,
   engineContainer,
+  inspectorSocketVolume,
   type SidecarInputs,
   sessionAgentContainer,
   sessionAgentVolume,
@@ -67,13 +68,10 @@ export function mutate(pod: Pod, config: OperatorConfig, opts: MutateOptions): P
     native: opts.nativeSidecars,
     subject,
   };
-  const sidecars = [engineContainer(pod, inputs)];
-  const volumes = [bootstrapVolume()];
-  const agent = sessionAgentContainer(inputs);
-  if (agent) {
-    sidecars.push(agent);
-    volumes.push(sessionAgentVolume(pod));
-  }
+  // The agent first: as native sidecars start in order and each waits for the previous one's
+  // startup probe, the engine then takes traffic only once the inspector it asks can answer.
+  const sidecars = [sessionAgentContainer(inputs), engineContainer(pod, inputs)];
+  const volumes = [bootstrapVolume(), inspectorSocketVolume(), sessionAgentVolume(pod)];
   checkNoClash(pod, sidecars, volumes, invalid);
 
   const operatorNamespace = opts.operatorNamespace ?? config.operatorNamespace;

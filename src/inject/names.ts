@@ -32,6 +32,12 @@ export const BOOTSTRAP_SECRET = "airlock-microgateway-bootstrap-secret";
 /** Volume mounting {@link BOOTSTRAP_SECRET} into the engine (public API). */
 export const BOOTSTRAP_VOLUME = "airlock-microgateway-bootstrap-secret-volume";
 
+/**
+ * The emptyDir both sidecars mount at POD_INSPECTOR_SOCKET_DIR: the session agent serves the request
+ * inspector on a Unix socket there, and the engine's ext_proc filter connects to it. Our own name.
+ */
+export const INSPECTOR_SOCKET_VOLUME = "airlock-microgateway-inspector-socket";
+
 /** Volume mounting the session agent's configuration Secret (public API). */
 export const SESSION_AGENT_VOLUME = "airlock-microgateway-session-agent-volume";
 
@@ -50,7 +56,7 @@ export const SIDECAR_PORTS = {
   probe: ENGINE_PORTS.probe,
   /** Engine `GET /metrics`, for Prometheus. */
   metrics: ENGINE_PORTS.metrics,
-  /** Session agent gRPC (the engine's session store client), also its probe target. */
+  /** Session agent probe port (`GET /healthz`; the inspector itself is on a Unix socket). */
   sessionAgent: 19004,
   /** Session agent Prometheus metrics. */
   sessionAgentMetrics: 19005,

@@ -48,7 +48,7 @@ describe("parseOperatorConfig", () => {
           concurrency: 2,
           resources: { requests: { cpu: "100m", memory: "256Mi" } },
         },
-        sessionAgent: { resources: {} },
+        sessionAgent: { image: "ghcr.io/microgateway/microgateway:0.1.0", resources: {} },
         engineContainerTemplate: {},
         sessionAgentContainerTemplate: {},
       },

@@ -29,8 +29,8 @@
  *     logLevel: info                              # trace debug info warn error critical off
  *     concurrency: 2                              # Envoy worker threads; 0: one per CPU of the node
  *     resources: { requests: { cpu: 100m, memory: 256Mi } }
- *   sessionAgent:
- *     image: ""                                   # empty: no session agent is injected
+ *   sessionAgent:                                 # runs `microgateway agent`: the request inspector
+ *     image: ghcr.io/microgateway/microgateway:0.1.0   # empty: this default
  *     resources: {}
  *   engineContainerTemplate: {}                   # partial Container, see container-template.ts
  *   sessionAgentContainerTemplate: {}
@@ -113,8 +113,11 @@ export interface SidecarConfig {
     readonly resources: Readonly<ResourceRequirements>;
   };
   readonly sessionAgent: {
-    /** Undefined: no session agent is injected. */
-    readonly image?: string;
+    /**
+     * The image of this project (entrypoint `microgateway`); the container runs `microgateway
+     * agent`, the request inspector the engine asks about every request of a secured route.
+     */
+    readonly image: string;
     readonly resources: Readonly<ResourceRequirements>;
   };
   readonly engineContainerTemplate: ContainerTemplate;
@@ -135,6 +138,13 @@ export const DEFAULT_SECURITY_CONTEXT_UID = 13378;
 
 /** Stock Envoy is our engine. */
 export const DEFAULT_ENGINE_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.40.0";
+
+/**
+ * The image of this project (Bun and src/, entrypoint `microgateway`), which the session-agent
+ * container runs as `microgateway agent`. Every injected pod gets it: the engine's secured routes
+ * fail closed without the inspector it serves.
+ */
+export const DEFAULT_SESSION_AGENT_IMAGE = "ghcr.io/microgateway/microgateway:0.1.0";
 
 /**
  * Parses and validates the configuration file, applying defaults. Throws MicrogatewayError
@@ -327,12 +337,9 @@ function sidecarConfig(raw: unknown, fail: Fail): SidecarConfig {
 
   const a = mapping(s.sessionAgent, `${at}.sessionAgent`, fail, ["image", "resources"]);
   if (a.image !== undefined && a.image !== null && (typeof a.image !== "string" || !/^\S*$/.test(a.image))) {
-    fail(
-      `${at}.sessionAgent.image`,
-      `${show(a.image)} must be an image reference, or empty for no session agent`,
-    );
+    fail(`${at}.sessionAgent.image`, `${show(a.image)} must be an image reference, or empty for the default`);
   }
-  const agentImage = typeof a.image === "string" && a.image !== "" ? a.image : undefined;
+  const agentImage = typeof a.image === "string" && a.image !== "" ? a.image : DEFAULT_SESSION_AGENT_IMAGE;
   const agentResources = resources(a.resources ?? {}, `${at}.sessionAgent.resources`, fail);
 
   return {
@@ -344,7 +351,7 @@ function sidecarConfig(raw: unknown, fail: Fail): SidecarConfig {
       concurrency: concurrency as number,
       resources: engineResources,
     },
-    sessionAgent: { ...(agentImage ? { image: agentImage } : {}), resources: agentResources },
+    sessionAgent: { image: agentImage, resources: agentResources },
     engineContainerTemplate: parseContainerTemplate(
       s.engineContainerTemplate,
       {

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_CONFIG_DIR, engineArgs } from "../bootstrap/engine-bootstrap.ts";
 import { MicrogatewayError } from "../errors.ts";
+import { POD_INSPECTOR_SOCKET, POD_INSPECTOR_SOCKET_DIR } from "../extproc/contract.ts";
 import { ANNOTATIONS, envoyLogLevel, type QuantityOverride, type SidecarAnnotations } from "./annotations.ts";
 import { applyContainerTemplate } from "./container-template.ts";
 import {
@@ -12,6 +13,7 @@ import {
   BOOTSTRAP_VOLUME,
   ENGINE_BASE_ID,
   ENGINE_CONTAINER,
+  INSPECTOR_SOCKET_VOLUME,
   SESSION_AGENT_CONTAINER,
   SESSION_AGENT_SECRET_PREFIX,
   SESSION_AGENT_VOLUME,
@@ -73,7 +75,10 @@ export function engineContainer(pod: Pod, inputs: SidecarInputs): Container {
       tcpPort("mgw-metrics", SIDECAR_PORTS.metrics),
     ],
     ...(isEmpty(resources) ? {} : { resources }),
-    volumeMounts: [{ name: BOOTSTRAP_VOLUME, mountPath: CONFIG_MOUNT, readOnly: true }],
+    volumeMounts: [
+      { name: BOOTSTRAP_VOLUME, mountPath: CONFIG_MOUNT, readOnly: true },
+      { name: INSPECTOR_SOCKET_VOLUME, mountPath: POD_INSPECTOR_SOCKET_DIR },
+    ],
     startupProbe: { ...probe, ...PROBE_TIMINGS.startupProbe },
     readinessProbe: { ...probe, ...PROBE_TIMINGS.readinessProbe },
     livenessProbe: { ...probe, ...PROBE_TIMINGS.livenessProbe },
@@ -83,30 +88,25 @@ export function engineContainer(pod: Pod, inputs: SidecarInputs): Container {
   return applyContainerTemplate(generated, config.engineContainerTemplate);
 }
 
-/** The session agent container, or undefined when the configuration names no session agent image. */
-export function sessionAgentContainer(inputs: SidecarInputs): Container | undefined {
+/**
+ * The session agent container: `microgateway agent`, the request inspector the engine asks about
+ * every request of a secured route, over a Unix socket in the shared {@link INSPECTOR_SOCKET_VOLUME}.
+ */
+export function sessionAgentContainer(inputs: SidecarInputs): Container {
   const { config } = inputs;
-  if (config.sessionAgent.image === undefined) return undefined;
-  const probe = { grpc: { port: SIDECAR_PORTS.sessionAgent } };
+  const probe = { httpGet: { path: "/healthz", port: SIDECAR_PORTS.sessionAgent } };
   const resources = config.sessionAgent.resources;
   const generated: Container = {
     name: SESSION_AGENT_CONTAINER,
     image: config.sessionAgent.image,
-    args: [
-      "--port",
-      String(SIDECAR_PORTS.sessionAgent),
-      "--metrics-port",
-      String(SIDECAR_PORTS.sessionAgentMetrics),
-      "--config-path",
-      `${CONFIG_MOUNT}config.json`,
-    ],
+    args: ["agent", "--socket", POD_INSPECTOR_SOCKET, "--health-port", String(SIDECAR_PORTS.sessionAgent)],
     env: [fieldEnv("POD_NAME", "metadata.name"), fieldEnv("POD_NAMESPACE", "metadata.namespace")],
-    ports: [
-      tcpPort("mgw-sa-grpc", SIDECAR_PORTS.sessionAgent),
-      tcpPort("mgw-sa-metrics", SIDECAR_PORTS.sessionAgentMetrics),
-    ],
+    ports: [tcpPort("mgw-sa-health", SIDECAR_PORTS.sessionAgent)],
     ...(isEmpty(resources) ? {} : { resources: structuredClone(resources) }),
-    volumeMounts: [{ name: SESSION_AGENT_VOLUME, mountPath: CONFIG_MOUNT, readOnly: true }],
+    volumeMounts: [
+      { name: SESSION_AGENT_VOLUME, mountPath: CONFIG_MOUNT, readOnly: true },
+      { name: INSPECTOR_SOCKET_VOLUME, mountPath: POD_INSPECTOR_SOCKET_DIR },
+    ],
     startupProbe: { ...probe, ...PROBE_TIMINGS.startupProbe },
     readinessProbe: { ...probe, ...PROBE_TIMINGS.readinessProbe },
     livenessProbe: { ...probe, ...PROBE_TIMINGS.livenessProbe },
@@ -114,6 +114,11 @@ export function sessionAgentContainer(inputs: SidecarInputs): Container | undefi
     ...(inputs.native ? { restartPolicy: "Always" } : {}),
   };
   return applyContainerTemplate(generated, config.sessionAgentContainerTemplate);
+}
+
+/** The emptyDir that holds the inspector's socket, shared by the engine and the session agent. */
+export function inspectorSocketVolume(): Volume {
+  return { name: INSPECTOR_SOCKET_VOLUME, emptyDir: {} };
 }
 
 /** The engine's bootstrap Secret volume. Not optional: the engine cannot start without it. */

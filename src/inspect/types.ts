@@ -51,6 +51,26 @@ export interface InspectedValue {
    * unless they ask for `raw`.
    */
   readonly decoded: string;
+  /** For JSON: true when the value is a property's key (`name` is that property's path). */
+  readonly jsonKey?: boolean;
+  /**
+   * For a multipart file part (a Parameter of source Post): `name` is the field name and the value
+   * is the file's name, or the content of a text file (inspected, but not subject to the
+   * parameter length and count limits).
+   */
+  readonly file?: "name" | "content";
+}
+
+/** The shape of a JSON body, for the Limits (measured while the body is read). */
+export interface JsonShape {
+  /** Deepest nesting of objects and arrays (a scalar body: 0; `{}`: 1). */
+  readonly nestingDepth: number;
+  /** Most keys in one object, and the path of that object. */
+  readonly keyCount: number;
+  readonly keyCountPath: string;
+  /** Most elements in one array, and the path of that array. */
+  readonly elementCount: number;
+  readonly elementCountPath: string;
 }
 
 /** A request, parsed once, as every rule and limit sees it. */
@@ -66,6 +86,12 @@ export interface ParsedRequest {
   readonly bodyParser?: "form" | "json" | "multipart";
   /** The body's size in bytes, when it was read. */
   readonly bodySize?: number;
+  /** Why the body parser gave up (malformed JSON, broken multipart); `values` hold what came before. */
+  readonly bodyError?: string;
+  /** For a JSON body: its shape. */
+  readonly json?: JsonShape;
+  /** The client's address as the gateway determines it, for requestConditions.remoteIP. */
+  readonly remoteIp?: string;
 }
 
 /** A rule that matches one regex against values. */

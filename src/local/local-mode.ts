@@ -7,6 +7,8 @@ import { createAuthority } from "../certs/authority.ts";
 import { engineSpiffeId } from "../certs/identity.ts";
 import { issueClientCertificate, issueServerCertificate } from "../certs/issue.ts";
 import { errorMessage, MicrogatewayError } from "../errors.ts";
+import { inspectorEngine, warmUp } from "../extproc/inspector-engine.ts";
+import { type InspectorServer, startInspectorServer } from "../extproc/server.ts";
 import { buildModel, objectKey, validateModel } from "../model/model.ts";
 import { nodeIdOf, type PodInfo } from "../model/types.ts";
 import { loadManifests, type ManifestLoad, type ManifestWatch, watchManifests } from "../source/files.ts";
@@ -55,6 +57,8 @@ export interface LocalMode {
   readonly status: EngineStatusStore;
   readonly envoy: EnvoyProcess;
   readonly demoApp: DemoApp | undefined;
+  /** The request inspector Envoy asks about every request of a secured route (in this process). */
+  readonly inspector: InspectorServer;
   /** The TLS material of the xDS server (to restart it in tests). */
   readonly xdsTls: XdsServerTls;
   readonly xdsPort: number;
@@ -145,9 +149,12 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
   const cache = new ConfigCache();
   const status = new EngineStatusStore();
   const enginePort = opts.enginePort ?? ENGINE_PORT;
+  // The inspector runs in this process; Envoy reaches it on a socket in the work folder.
+  const inspectorAt = { socketPath: join(workDir, "inspector.sock") };
   const translateOptions = {
     listen: { host: "127.0.0.1", port: enginePort },
     upstreamFor: upstream ? () => upstream : undefined,
+    inspector: inspectorAt,
   };
 
   const encoder = new PodConfigEncoder(translateOptions);
@@ -180,10 +187,14 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
 
   let envoy: EnvoyProcess | undefined;
   let xds: XdsServer | undefined;
+  let inspector: InspectorServer | undefined;
   let watch: ManifestWatch | undefined;
   let unsubscribe: (() => void) | undefined;
   try {
     if (!apply(first)) throw new MicrogatewayError("InvalidManifest", "the first configuration is invalid");
+    const engine = inspectorEngine();
+    warmUp(engine);
+    inspector = await startInspectorServer({ engine, listen: inspectorAt, log });
 
     const ca = await createAuthority({ commonName: "microgateway local CA" });
     const server = await issueServerCertificate(ca, {
@@ -263,6 +274,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
       status,
       envoy,
       demoApp,
+      inspector,
       xdsTls,
       xdsPort,
       get xds() {
@@ -289,6 +301,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
         await envoy?.stop();
         await envoyLog.end();
         await xds?.close();
+        await inspector?.close();
         demoApp?.stop();
         rmSync(workDir, { recursive: true, force: true });
       },
@@ -299,6 +312,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
     unsubscribe?.();
     await envoy?.stop();
     await xds?.close();
+    await inspector?.close();
     demoApp?.stop();
     rmSync(workDir, { recursive: true, force: true });
     throw e;

@@ -7,6 +7,7 @@ import {
   gatewayDependencies,
   gatewaysForPod,
   type Model,
+  resolveContentSecurity,
   resolveDenyRules,
   routeLocation,
   validateModel,
@@ -240,5 +241,93 @@ describe("gatewayDependencies", () => {
     expect(deps[0]?.version).toBeString();
     expect(deps[1]?.version).toBeString();
     expect(deps[2]?.version).toBeUndefined();
+  });
+});
+
+function policyObject(kind: "Limits" | "Parser", name: string, spec: unknown) {
+  return parse({ apiVersion: API_VERSION, kind, metadata: { name, namespace: "shop" }, spec });
+}
+
+function fullContentSecurity(name: string, refs: { denyRules?: string; limits?: string; parser?: string }) {
+  return parse({
+    apiVersion: API_VERSION,
+    kind: "ContentSecurity",
+    metadata: { name, namespace: "shop" },
+    spec: {
+      ...(refs.denyRules === undefined ? {} : { filter: { denyRulesRef: { name: refs.denyRules } } }),
+      ...(refs.limits === undefined ? {} : { limitsRef: { name: refs.limits } }),
+      ...(refs.parser === undefined ? {} : { parserRef: { name: refs.parser } }),
+    },
+  });
+}
+
+describe("resolveContentSecurity", () => {
+  const gw = gateway("gw", { app: "shop" }, [
+    { pathPrefix: "/a", secured: { contentSecurityRef: { name: "all" } } },
+    { pathPrefix: "/b", secured: { contentSecurityRef: { name: "none" } } },
+    { pathPrefix: "/c", secured: { contentSecurityRef: { name: "broken" } } },
+    { pathPrefix: "/d" },
+  ]);
+  const model = buildModel([
+    gw,
+    fullContentSecurity("all", { denyRules: "dr", limits: "lim", parser: "par" }),
+    fullContentSecurity("none", {}),
+    fullContentSecurity("broken", { limits: "typo" }),
+    denyRules("dr", "Basic"),
+    policyObject("Limits", "lim", { request: { limited: { json: { nestingDepth: 5 } } } }),
+    policyObject("Parser", "par", { request: { defaultContentType: "application/json" } }),
+  ]);
+  const route = (i: number) => {
+    const r = (model.gateways.get("shop/gw") as SidecarGateway).spec.applications[0]?.routes[i];
+    if (r?.secured === undefined) throw new Error("test route must be secured");
+    return r;
+  };
+
+  test("follows the ContentSecurity to its DenyRules, Limits and Parser", () => {
+    const resolved = resolveContentSecurity(model, "shop", route(0));
+    expect(resolved.denyRules.request.builtIn.settings.level).toBe("Basic");
+    expect(resolved.limits?.limited?.json.nestingDepth).toBe(5);
+    expect(resolved.parser?.defaultContentType).toBe("application/json");
+    expect(resolved.sources).toEqual({
+      denyRules: "DenyRules shop/dr",
+      limits: "Limits shop/lim",
+      parser: "Parser shop/par",
+    });
+  });
+
+  test("absent refs mean the defaults", () => {
+    for (const i of [1, 3]) {
+      expect(resolveContentSecurity(model, "shop", route(i))).toEqual({
+        denyRules: DEFAULT_DENY_RULES_SPEC,
+        sources: {
+          denyRules: DEFAULT_DENY_RULES_SOURCE,
+          limits: DEFAULT_DENY_RULES_SOURCE,
+          parser: DEFAULT_DENY_RULES_SOURCE,
+        },
+      });
+    }
+  });
+
+  test("a missing Limits is an InvalidReference naming the ContentSecurity and the route; validateModel reports it", () => {
+    expect(thrown(() => resolveContentSecurity(model, "shop", route(2), "R"))).toEqual({
+      code: "InvalidReference",
+      message:
+        'ContentSecurity shop/broken: spec.limitsRef "typo": Limits shop/typo does not exist (used by R)',
+    });
+    expect(validateModel(model).map((e) => e.message)).toContain(
+      'ContentSecurity shop/broken: spec.limitsRef "typo": Limits shop/typo does not exist',
+    );
+  });
+
+  test("gatewayDependencies include the Limits and Parser, so a change of either re-translates", () => {
+    expect(gatewayDependencies(model, gw).map((d) => [d.id, d.version === undefined])).toEqual([
+      ["ContentSecurity shop/all", false],
+      ["DenyRules shop/dr", false],
+      ["Limits shop/lim", false],
+      ["Parser shop/par", false],
+      ["ContentSecurity shop/none", false],
+      ["ContentSecurity shop/broken", false],
+      ["Limits shop/typo", true],
+    ]);
   });
 });

@@ -18,7 +18,11 @@ import {
   type EnvoyCluster,
   type EnvoyHTTPFilter,
   type HeaderRewrites,
+  type Limits,
+  type LimitsSpec,
   type ModelObject,
+  type Parser,
+  type ParserSpec,
   type PodInfo,
   type SecretObject,
   type SecuredRoute,
@@ -33,6 +37,8 @@ export interface Model {
   readonly denyRules: ReadonlyMap<string, DenyRules>;
   readonly headerRewrites: ReadonlyMap<string, HeaderRewrites>;
   readonly telemetries: ReadonlyMap<string, Telemetry>;
+  readonly limits: ReadonlyMap<string, Limits>;
+  readonly parsers: ReadonlyMap<string, Parser>;
   readonly pods: ReadonlyMap<string, PodInfo>;
   readonly envoyClusters: ReadonlyMap<string, EnvoyCluster>;
   readonly envoyHTTPFilters: ReadonlyMap<string, EnvoyHTTPFilter>;
@@ -67,6 +73,8 @@ export function buildModel(objects: Iterable<ModelObject>): Model {
     DenyRules: new Map<string, DenyRules>(),
     HeaderRewrites: new Map<string, HeaderRewrites>(),
     Telemetry: new Map<string, Telemetry>(),
+    Limits: new Map<string, Limits>(),
+    Parser: new Map<string, Parser>(),
     Pod: new Map<string, PodInfo>(),
     EnvoyCluster: new Map<string, EnvoyCluster>(),
     EnvoyHTTPFilter: new Map<string, EnvoyHTTPFilter>(),
@@ -91,6 +99,8 @@ export function buildModel(objects: Iterable<ModelObject>): Model {
     denyRules: sorted(byKind.DenyRules),
     headerRewrites: sorted(byKind.HeaderRewrites),
     telemetries: sorted(byKind.Telemetry),
+    limits: sorted(byKind.Limits),
+    parsers: sorted(byKind.Parser),
     pods: sorted(byKind.Pod),
     envoyClusters: sorted(byKind.EnvoyCluster),
     envoyHTTPFilters: sorted(byKind.EnvoyHTTPFilter),
@@ -127,9 +137,9 @@ export interface GatewayDependency {
 
 /**
  * The objects a gateway's translation reads besides the gateway itself: the Telemetry of each
- * application, the ContentSecurity of each secured route and the DenyRules and HeaderRewrites it
- * names, each once, in application and route order. Missing objects are listed too (version
- * undefined): their appearance must trigger a recomputation.
+ * application, the ContentSecurity of each secured route and the DenyRules, HeaderRewrites, Limits
+ * and Parser it names, each once, in application and route order. Missing objects are listed too
+ * (version undefined): their appearance must trigger a recomputation.
  */
 export function gatewayDependencies(model: Model, gateway: SidecarGateway): GatewayDependency[] {
   const ns = gateway.metadata.namespace;
@@ -159,6 +169,20 @@ export function gatewayDependencies(model: Model, gateway: SidecarGateway): Gate
         deps.set(
           `HeaderRewrites ${ns}/${hrName}`,
           model.headerRewrites.get(`${ns}/${hrName}`)?.metadata.resourceVersion,
+        );
+      }
+      const limitsName = cs?.spec.limitsRef?.name;
+      if (limitsName !== undefined) {
+        deps.set(
+          `Limits ${ns}/${limitsName}`,
+          model.limits.get(`${ns}/${limitsName}`)?.metadata.resourceVersion,
+        );
+      }
+      const parserName = cs?.spec.parserRef?.name;
+      if (parserName !== undefined) {
+        deps.set(
+          `Parser ${ns}/${parserName}`,
+          model.parsers.get(`${ns}/${parserName}`)?.metadata.resourceVersion,
         );
       }
     }
@@ -250,6 +274,54 @@ export function resolveDenyRules(
   return { spec: dr.spec, source: `DenyRules ${objectKey(dr.metadata)}` };
 }
 
+/** What `resolveContentSecurity` found for a secured route; absent limits/parser mean the defaults. */
+export interface ResolvedContentSecurity {
+  readonly denyRules: DenyRulesSpec;
+  readonly limits?: LimitsSpec;
+  readonly parser?: ParserSpec;
+  /** Where each came from: `DenyRules ns/name`, `Limits ns/name`, `Parser ns/name` or `default`. */
+  readonly sources: { readonly denyRules: string; readonly limits: string; readonly parser: string };
+}
+
+/**
+ * Everything the inspector enforces on a secured route: route.secured.contentSecurityRef ->
+ * ContentSecurity -> its DenyRules, Limits and Parser, all in `namespace` (src/inspect/policy.ts
+ * `routePolicy` turns the result into the route's policy). Absent refs mean the API's defaults; a ref
+ * to a missing object throws `InvalidReference` (falling back to defaults would silently weaken
+ * protection on a typo). `at` (see `routeLocation`) prefixes the error message.
+ *
+ * @example routePolicy(resolveContentSecurity(model, "shop", route, routeLocation(gw, 0, 1)))
+ */
+export function resolveContentSecurity(
+  model: Model,
+  namespace: string,
+  route: { readonly secured: SecuredRoute },
+  at = "route",
+): ResolvedContentSecurity {
+  const deny = resolveDenyRules(model, namespace, route, at);
+  const csRef = route.secured.contentSecurityRef;
+  const cs = csRef === undefined ? undefined : model.contentSecurities.get(`${namespace}/${csRef.name}`);
+  if (cs !== undefined) {
+    const broken = brokenPolicyRefs(model, cs)[0];
+    if (broken !== undefined)
+      throw new MicrogatewayError("InvalidReference", `${broken.message} (used by ${at})`);
+  }
+  const limitsRef = cs?.spec.limitsRef;
+  const parserRef = cs?.spec.parserRef;
+  const limits = limitsRef === undefined ? undefined : model.limits.get(`${namespace}/${limitsRef.name}`);
+  const parser = parserRef === undefined ? undefined : model.parsers.get(`${namespace}/${parserRef.name}`);
+  return {
+    denyRules: deny.spec,
+    ...(limits === undefined ? {} : { limits: limits.spec }),
+    ...(parser === undefined ? {} : { parser: parser.spec }),
+    sources: {
+      denyRules: deny.source,
+      limits: limits === undefined ? DEFAULT_DENY_RULES_SOURCE : `Limits ${objectKey(limits.metadata)}`,
+      parser: parser === undefined ? DEFAULT_DENY_RULES_SOURCE : `Parser ${objectKey(parser.metadata)}`,
+    },
+  };
+}
+
 /**
  * Every problem of the snapshot as a whole, in a stable order: references to missing objects
  * (each reported once, at the object holding the ref), references to kinds not supported yet whose
@@ -290,6 +362,7 @@ export function validateModel(model: Model): MicrogatewayError[] {
     if (broken !== undefined) errors.push(broken);
     const brokenRewrites = brokenHeaderRewritesRef(model, cs);
     if (brokenRewrites !== undefined) errors.push(brokenRewrites);
+    errors.push(...brokenPolicyRefs(model, cs));
   }
   for (const gw of model.gateways.values()) {
     gw.spec.applications.forEach((app, a) => {
@@ -342,6 +415,31 @@ function brokenHeaderRewritesRef(model: Model, cs: ContentSecurity): Microgatewa
     "InvalidReference",
     `ContentSecurity ${objectKey(cs.metadata)}: spec.headerRewritesRef ${JSON.stringify(ref.name)}: HeaderRewrites ${key} does not exist`,
   );
+}
+
+/** References of a ContentSecurity to a Limits or Parser that does not exist. */
+function brokenPolicyRefs(model: Model, cs: ContentSecurity): MicrogatewayError[] {
+  const errors: MicrogatewayError[] = [];
+  const ns = cs.metadata.namespace;
+  const limitsRef = cs.spec.limitsRef;
+  if (limitsRef !== undefined && !model.limits.has(`${ns}/${limitsRef.name}`)) {
+    errors.push(
+      new MicrogatewayError(
+        "InvalidReference",
+        `ContentSecurity ${objectKey(cs.metadata)}: spec.limitsRef ${JSON.stringify(limitsRef.name)}: Limits ${ns}/${limitsRef.name} does not exist`,
+      ),
+    );
+  }
+  const parserRef = cs.spec.parserRef;
+  if (parserRef !== undefined && !model.parsers.has(`${ns}/${parserRef.name}`)) {
+    errors.push(
+      new MicrogatewayError(
+        "InvalidReference",
+        `ContentSecurity ${objectKey(cs.metadata)}: spec.parserRef ${JSON.stringify(parserRef.name)}: Parser ${ns}/${parserRef.name} does not exist`,
+      ),
+    );
+  }
+  return errors;
 }
 
 function originOf(obj: ModelObject): string {

@@ -44,7 +44,7 @@ describe("custom rules: valid", () => {
     });
   });
 
-  test("header (name lower-cased, value optional), query parameter, request conditions", () => {
+  test("header (name always ignoring case, value optional), query parameter, request conditions", () => {
     const dr = parse([
       {
         ruleKey: "NO_DEBUG_HEADER",
@@ -67,7 +67,7 @@ describe("custom rules: valid", () => {
       {
         ruleKey: "NO_DEBUG_HEADER",
         threatHandlingMode: "LogOnly",
-        blockData: { kind: "header", name: "x-debug" },
+        blockData: { kind: "header", name: { kind: "exact", value: "X-Debug", ignoreCase: true } },
       },
       {
         ruleKey: "NO_TOKEN_PARAM",
@@ -76,6 +76,7 @@ describe("custom rules: valid", () => {
           kind: "parameter",
           name: { kind: "exact", value: "token", ignoreCase: false },
           value: { kind: "regex", value: "[a-f0-9]{32}", ignoreCase: true },
+          source: "Query",
         },
         requestConditions: {
           method: ["POST", "PUT"],
@@ -83,6 +84,47 @@ describe("custom rules: valid", () => {
         },
       },
     ]);
+  });
+
+  test("every blockData kind but graphQL, and every request condition, as the inspector enforces them", () => {
+    const dr = parse([
+      {
+        ruleKey: "SEG",
+        blockData: { pathSegment: { segments: { index: 1 }, value: { matcher: { exact: "x" } } } },
+      },
+      {
+        ruleKey: "JSON_ROLE",
+        blockData: { json: { jsonPath: "$.user.role", value: { matcher: { exact: "admin" } } } },
+      },
+      { ruleKey: "POST_PARAM", blockData: { parameter: { name: { matcher: { exact: "q" } } } } },
+      { ruleKey: "HDR_PREFIX", blockData: { header: { name: { matcher: { prefix: "X-Internal-" } } } } },
+      {
+        ruleKey: "ALL_CONDITIONS",
+        blockData: adminPath,
+        requestConditions: {
+          header: { name: { matcher: { exact: "x-a" } }, value: { matcher: { exact: "1" } } },
+          mediaType: { matcher: { contains: "json" } },
+          remoteIP: { cidrRanges: ["10.0.0.0/8", "2001:db8::/32"], invert: true },
+          invert: true,
+        },
+      },
+    ]);
+    expect(dr.spec.request.custom?.rules.map((r) => r.blockData)).toEqual([
+      { kind: "pathSegment", index: 1, value: { kind: "exact", value: "x", ignoreCase: false } },
+      { kind: "json", jsonPath: "$.user.role", value: { kind: "exact", value: "admin", ignoreCase: false } },
+      { kind: "parameter", name: { kind: "exact", value: "q", ignoreCase: false }, source: "Any" },
+      { kind: "header", name: { kind: "prefix", value: "X-Internal-", ignoreCase: true } },
+      { kind: "path", path: { kind: "prefix", value: "/admin", ignoreCase: false } },
+    ]);
+    expect(dr.spec.request.custom?.rules[4]?.requestConditions).toEqual({
+      header: {
+        name: { kind: "exact", value: "x-a", ignoreCase: true },
+        value: { kind: "exact", value: "1", ignoreCase: false },
+      },
+      mediaType: { kind: "contains", value: "json", ignoreCase: true },
+      remoteIP: { cidrRanges: ["10.0.0.0/8", "2001:db8::/32"], invert: true },
+      invert: true,
+    });
   });
 
   test("an empty rule list is the same as no custom rules", () => {
@@ -118,9 +160,34 @@ describe("custom rules: each invalid field is named", () => {
       `${PREFIX}.blockData must have exactly one of header, parameter, path, pathSegment, json, graphQL (header, path set)`,
     ],
     [
-      "blockData json",
-      [{ ruleKey: "A", blockData: { json: { jsonPath: "$.a", value: { matcher: { exact: "x" } } } } }],
-      `${PREFIX}.blockData.json is not supported in custom rules yet (only header, parameter and path are enforced)`,
+      "blockData graphQL",
+      [{ ruleKey: "A", blockData: { graphQL: { field: { matcher: { exact: "x" } } } } }],
+      `${PREFIX}.blockData.graphQL is not supported: GraphQL requests are not parsed (no GraphQL parser yet)`,
+    ],
+    [
+      "blockData with no matcher",
+      [{ ruleKey: "A", blockData: { header: {} } }],
+      `${PREFIX}.blockData.header must set at least one of its fields`,
+    ],
+    [
+      "json with key and value",
+      [
+        {
+          ruleKey: "A",
+          blockData: { json: { key: { matcher: { exact: "a" } }, value: { matcher: { exact: "b" } } } },
+        },
+      ],
+      `${PREFIX}.blockData.json must not set both key and value`,
+    ],
+    [
+      "json path with a filter",
+      [
+        {
+          ruleKey: "A",
+          blockData: { json: { jsonPath: "$.a[?(@.b)]", value: { matcher: { exact: "b" } } } },
+        },
+      ],
+      `${PREFIX}.blockData.json.jsonPath "$.a[?(@.b)]" has an unsupported selector at character 4 (only [n], [*] and ['key'])`,
     ],
     [
       "matcher with two kinds",
@@ -128,46 +195,26 @@ describe("custom rules: each invalid field is named", () => {
       `${PREFIX}.blockData.path.matcher must have exactly one of exact, prefix, suffix, contains, regex (exact, prefix set)`,
     ],
     [
-      "header name not exact",
-      [{ ruleKey: "A", blockData: { header: { name: { matcher: { prefix: "x-" } } } } }],
-      `${PREFIX}.blockData.header.name.matcher.prefix is not supported for header names in custom rules yet: use exact`,
-    ],
-    [
-      "parameter source defaults to Any",
-      [{ ruleKey: "A", blockData: { parameter: { name: { matcher: { exact: "q" } } } } }],
-      `${PREFIX}.blockData.parameter.source "Any" is not supported yet: body (form) parameters cannot be inspected, set source: Query`,
-    ],
-    [
-      "parameter source Post",
-      [{ ruleKey: "A", blockData: { parameter: { name: { matcher: { exact: "q" } }, source: "Post" } } }],
-      `${PREFIX}.blockData.parameter.source "Post" is not supported yet: body (form) parameters cannot be inspected, set source: Query`,
-    ],
-    [
-      "condition header",
+      "condition remoteIP not a CIDR",
       [
         {
           ruleKey: "A",
           blockData: adminPath,
-          requestConditions: { header: { name: { matcher: { exact: "x" } } } },
+          requestConditions: { remoteIP: { cidrRanges: ["10.0.0.0/33"] } },
         },
       ],
-      `${PREFIX}.requestConditions.header is not supported in custom rules yet (only method and path are)`,
+      `${PREFIX}.requestConditions.remoteIP.cidrRanges[0] "10.0.0.0/33" must be a CIDR range such as 10.0.0.0/8 or 2001:db8::/32`,
     ],
     [
-      "condition remoteIP",
+      "condition header without name",
       [
         {
           ruleKey: "A",
           blockData: adminPath,
-          requestConditions: { remoteIP: { cidrRanges: ["10.0.0.0/8"] } },
+          requestConditions: { header: { value: { matcher: { exact: "x" } } } },
         },
       ],
-      `${PREFIX}.requestConditions.remoteIP is not supported in custom rules yet (only method and path are)`,
-    ],
-    [
-      "condition invert",
-      [{ ruleKey: "A", blockData: adminPath, requestConditions: { invert: true } }],
-      `${PREFIX}.requestConditions.invert true is not supported in custom rules yet (only false)`,
+      `${PREFIX}.requestConditions.header.name is required`,
     ],
     [
       "condition method",

@@ -1,5 +1,5 @@
 /**
- * Decoded Kubernetes object -> validated, defaulted model object (reference §3.3-3.5).
+ * Decoded Kubernetes object -> validated, defaulted model object (reference §3.3-3.5, 3.7, 3.8).
  *
  * Behaves like the API server with our CRDs installed plus the validating webhook: defaults are
  * applied where the API declares them, wrong types and out-of-range values are rejected with a
@@ -32,6 +32,9 @@ import { parseHeaderRewritesSpec } from "./header-rewrites.ts";
 import { parseCustomRules } from "./parse-custom-rules.ts";
 import { parseEnvoyClusterSpec, parseEnvoyHTTPFilterSpec, parseSecretContent } from "./parse-envoy-raw.ts";
 import { parseApplicationSettings, parseEnvoyClusterRefs } from "./parse-gateway-settings.ts";
+import { parseLimitsSpec } from "./parse-limits.ts";
+import { parseRequestConditions, parseRequestData } from "./parse-matchers.ts";
+import { parseParserSpec } from "./parse-parser.ts";
 import { parseTelemetrySpec } from "./telemetry.ts";
 import {
   API_VERSION,
@@ -40,13 +43,21 @@ import {
   type ContentSecuritySpec,
   DENY_RULE_LEVELS,
   type DenyRules,
+  type DenyRulesException,
+  type DenyRulesOverride,
   type DenyRulesSpec,
   type EnvoyCluster,
   type EnvoyHTTPFilter,
   type HeaderRewrites,
+  type Limits,
   type ModelObject,
   type ObjectMeta,
+  type Parser,
+  type PodInfo,
   type Route,
+  RULE_FAMILIES,
+  RULE_TARGET_TYPES,
+  type RuleFamily,
   type SecretObject,
   type SecuredRoute,
   type SidecarGateway,
@@ -129,8 +140,18 @@ export function parseResource(obj: unknown, origin?: string): ModelObject | unde
       const spec = parseTelemetrySpec(child(at, "spec"), obj.spec);
       return freeze(withVersion<Telemetry>({ kind, metadata: meta, spec }, obj.metadata));
     }
+    case "Limits": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseLimitsSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<Limits>({ kind, metadata: meta, spec }, obj.metadata));
+    }
+    case "Parser": {
+      const { meta, at } = parseMetadata(kind, obj.metadata, origin);
+      const spec = parseParserSpec(child(at, "spec"), obj.spec);
+      return freeze(withVersion<Parser>({ kind, metadata: meta, spec }, obj.metadata));
+    }
     default:
-      // Other kinds of our group (Limits, ...) are not modelled yet.
+      // Other kinds of our group (SessionHandling, ...) are not modelled yet.
       return undefined;
   }
 }
@@ -223,8 +244,6 @@ function parseContentSecuritySpec(at: At, raw: unknown): ContentSecuritySpec {
 }
 
 function parseDenyRulesSpec(at: At, raw: unknown): DenyRulesSpec {
-  // Accepted but not modelled yet (dropped): request.builtIn.overrides, request.builtIn.exceptions.
-  // Until they are, the built-in rules apply with the object's level and mode only.
   const spec = optionalRecord(at, raw);
   const requestAt = child(at, "request");
   const request = optionalRecord(requestAt, spec.request);
@@ -241,12 +260,93 @@ function parseDenyRulesSpec(at: At, raw: unknown): DenyRulesSpec {
       ? "Block"
       : asEnum(child(settingsAt, "threatHandlingMode"), settings.threatHandlingMode, THREAT_HANDLING_MODES);
   const custom = parseCustomRules(child(requestAt, "custom"), request.custom);
+  const overridesAt = child(builtInAt, "overrides");
+  const rawOverrides = present(builtIn.overrides);
+  const overrides =
+    rawOverrides === undefined
+      ? []
+      : asList(overridesAt, rawOverrides, 0, MAX_OVERRIDES).map((o, i) =>
+          parseOverride(child(overridesAt, i), o),
+        );
+  const exceptionsAt = child(builtInAt, "exceptions");
+  const rawExceptions = present(builtIn.exceptions);
+  const exceptions =
+    rawExceptions === undefined
+      ? []
+      : asList(exceptionsAt, rawExceptions, 0, MAX_EXCEPTIONS).map((e, i) =>
+          parseException(child(exceptionsAt, i), e),
+        );
   return {
     request: {
-      builtIn: { settings: { level, threatHandlingMode } },
+      builtIn: {
+        settings: { level, threatHandlingMode },
+        // Empty lists are left out, so such specs stay equal to the defaults.
+        ...(overrides.length === 0 ? {} : { overrides }),
+        ...(exceptions.length === 0 ? {} : { exceptions }),
+      },
       // No rules and no `custom` mean the same; leaving it out keeps such specs equal to the defaults.
       ...(custom.rules.length === 0 ? {} : { custom }),
     },
+  };
+}
+
+const MAX_OVERRIDES = 128;
+const MAX_EXCEPTIONS = 4096;
+const MAX_EXCEPTION_FAMILIES = 32;
+
+function parseFamilies(at: At, raw: unknown, max: number): RuleFamily[] {
+  return [...new Set(asList(at, raw, 1, max).map((f, i) => asEnum(child(at, i), f, RULE_FAMILIES)))];
+}
+
+function parseOverride(at: At, raw: unknown): DenyRulesOverride {
+  const override = asRecord(at, raw);
+  const conditionsAt = child(at, "conditions");
+  const conditions = optionalRecord(conditionsAt, override.conditions);
+  const settingsAt = child(at, "settings");
+  const settings = optionalRecord(settingsAt, override.settings);
+  const ruleKeys = present(conditions.ruleKeys);
+  const types = present(conditions.types);
+  const level = present(settings.level);
+  const mode = present(settings.threatHandlingMode);
+  const typesAt = child(conditionsAt, "types");
+  return {
+    ...(ruleKeys === undefined
+      ? {}
+      : { ruleKeys: parseFamilies(child(conditionsAt, "ruleKeys"), ruleKeys, RULE_FAMILIES.length) }),
+    ...(types === undefined
+      ? {}
+      : {
+          types: [
+            ...new Set(
+              asList(typesAt, types, 0, RULE_TARGET_TYPES.length).map((t, i) =>
+                asEnum(child(typesAt, i), t, RULE_TARGET_TYPES),
+              ),
+            ),
+          ],
+        }),
+    ...(level === undefined ? {} : { level: asEnum(child(settingsAt, "level"), level, DENY_RULE_LEVELS) }),
+    ...(mode === undefined
+      ? {}
+      : { threatHandlingMode: asEnum(child(settingsAt, "threatHandlingMode"), mode, THREAT_HANDLING_MODES) }),
+  };
+}
+
+function parseException(at: At, raw: unknown): DenyRulesException {
+  const exception = asRecord(at, raw);
+  const ruleKeys = present(exception.ruleKeys);
+  const data = present(exception.blockedData);
+  const conditions = present(exception.requestConditions);
+  if (data === undefined && conditions === undefined) {
+    fail(at, "must have at least one of blockedData, requestConditions (none set)");
+  }
+  return {
+    ...(ruleKeys === undefined
+      ? {}
+      : { ruleKeys: parseFamilies(child(at, "ruleKeys"), ruleKeys, MAX_EXCEPTION_FAMILIES) }),
+    ...(data === undefined ? {} : { blockedData: parseRequestData(child(at, "blockedData"), data) }),
+    ...(conditions === undefined
+      ? {}
+      : { requestConditions: parseRequestConditions(child(at, "requestConditions"), conditions) }),
   };
 }
 

@@ -15,7 +15,7 @@ import type {
   TLS_VERSIONS,
 } from "../api/common.ts";
 import type { contentSecuritySpecSchema } from "../api/content-security.ts";
-import type { denyRulesSpecSchema } from "../api/deny-rules.ts";
+import type { DenyRuleLevel, denyRulesSpecSchema, RULE_TARGET_TYPES, RuleFamily } from "../api/deny-rules.ts";
 import type { Stored } from "../api/schema.ts";
 import type { applicationSchema, routeSchema, sidecarGatewaySpecSchema } from "../api/sidecar-gateway.ts";
 import type { HeaderRewritesSpec } from "./header-rewrites.ts";
@@ -34,6 +34,7 @@ export {
   type DenyRuleLevel,
   RULE_FAMILIES,
   RULE_KEY_PATTERN,
+  RULE_TARGET_TYPES,
   type RuleFamily,
 } from "../api/deny-rules.ts";
 
@@ -126,19 +127,45 @@ export interface DenyRules {
   readonly spec: DenyRulesSpec;
 }
 
-/** Not modelled yet: request.builtIn.overrides, request.builtIn.exceptions. */
+/** The parts of a request the API's overrides name (`conditions.types`). */
+export type RuleTargetType = (typeof RULE_TARGET_TYPES)[number];
+
 export interface DenyRulesSpec {
   readonly request: {
-    readonly builtIn: Pick<ApiBuiltIn, "settings">;
+    readonly builtIn: Pick<ApiBuiltIn, "settings"> & {
+      /** Absent or empty: the settings apply to every family and part of the request. */
+      readonly overrides?: readonly DenyRulesOverride[];
+      /** Absent or empty: no exceptions. */
+      readonly exceptions?: readonly DenyRulesException[];
+    };
     /** Absent when the object has none; an empty list means the same. */
     readonly custom?: { readonly rules: readonly CustomRule[] };
   };
 }
 
 /**
+ * Different level and/or mode for some rule families (`ruleKeys`) and/or parts of the request
+ * (`types`); absent lists mean all. GraphQL in `types` is accepted and has no effect (no GraphQL
+ * parser yet).
+ */
+export interface DenyRulesOverride {
+  readonly ruleKeys?: readonly RuleFamily[];
+  readonly types?: readonly RuleTargetType[];
+  readonly level?: DenyRuleLevel;
+  readonly threatHandlingMode?: ThreatHandlingMode;
+}
+
+/** A false positive the built-in rules must let pass: families (absent: all), data and/or conditions. */
+export interface DenyRulesException {
+  readonly ruleKeys?: readonly RuleFamily[];
+  readonly blockedData?: RequestData;
+  readonly requestConditions?: RequestConditions;
+}
+
+/**
  * A StringMatcher after parse: the API's one-of (`exact`, `prefix`, `suffix`, `contains`, `regex`)
  * as a tagged value, so a translator switches on `kind` instead of probing five optional fields.
- * A `regex` has been compiled by RE2.
+ * A `regex` has been compiled by RE2 and must match the whole string.
  */
 export interface StringMatch {
   readonly kind: "exact" | "prefix" | "suffix" | "contains" | "regex";
@@ -146,11 +173,7 @@ export interface StringMatch {
   readonly ignoreCase: boolean;
 }
 
-/**
- * A custom deny rule, narrowed to what Envoy's RBAC filter can enforce. blockData kinds pathSegment,
- * json and graphQL, parameters from a form body (source Post or Any), header names other than
- * `exact`, and request conditions other than method and path are rejected by parse.
- */
+/** A custom deny rule: request data that is blocked, optionally only under request conditions. */
 export interface CustomRule {
   readonly ruleKey: string;
   readonly threatHandlingMode: ThreatHandlingMode;
@@ -158,17 +181,54 @@ export interface CustomRule {
   readonly requestConditions?: CustomRuleConditions;
 }
 
-/** What a custom rule blocks on: the path, a header or a query parameter (value absent: any value). */
-export type CustomRuleData =
+/**
+ * Request data a custom rule blocks on or an exception exempts (the API's `blockData` /
+ * `blockedData`; graphQL is rejected by parse). Every matcher that is set must match; an absent one
+ * matches anything (a header rule with only a name blocks that header with any value). At least
+ * one matcher (or the segment index) is set.
+ *
+ * - `header`: header name (always case-insensitive) and decoded value.
+ * - `parameter`: query, form or multipart parameter name and decoded value, from `source`.
+ * - `pathSegment`: the segment at `index` (0-based, absent: any) whose decoded value matches.
+ * - `json`: the property at `jsonPath` (`$`, `.key`, `['key']`, `[n]`, `[*]`, `.*`; absent: any),
+ *   its key or its string value (at most one of key and value).
+ */
+export type RequestData =
   | { readonly kind: "path"; readonly path: StringMatch }
-  | { readonly kind: "header"; readonly name: string; readonly value?: StringMatch }
-  | { readonly kind: "parameter"; readonly name: StringMatch; readonly value?: StringMatch };
+  | { readonly kind: "header"; readonly name?: StringMatch; readonly value?: StringMatch }
+  | {
+      readonly kind: "parameter";
+      readonly name?: StringMatch;
+      readonly value?: StringMatch;
+      readonly source: "Query" | "Post" | "Any";
+    }
+  | { readonly kind: "pathSegment"; readonly index?: number; readonly value?: StringMatch }
+  | {
+      readonly kind: "json";
+      readonly jsonPath?: string;
+      readonly key?: StringMatch;
+      readonly value?: StringMatch;
+    };
 
-/** The request conditions a custom rule supports; every one that is set must match. */
-export interface CustomRuleConditions {
+/** What a custom rule blocks on (same shapes as exceptions). */
+export type CustomRuleData = RequestData;
+
+/**
+ * The API's requestConditions (§3.2): every condition that is set must match, then `invert`
+ * negates the result. `header` matches when some header's name (and value, if set) match;
+ * `mediaType` matches the Content-Type without parameters; `remoteIP` the client address.
+ */
+export interface RequestConditions {
   readonly method?: readonly HttpMethod[];
   readonly path?: StringMatch;
+  readonly header?: { readonly name: StringMatch; readonly value?: StringMatch };
+  readonly mediaType?: StringMatch;
+  readonly remoteIP?: { readonly cidrRanges: readonly string[]; readonly invert: boolean };
+  readonly invert?: boolean;
 }
+
+/** The request conditions of a custom rule. */
+export type CustomRuleConditions = RequestConditions;
 
 /** What applies when a secured route has no ContentSecurity or no DenyRules: the spec's defaults. */
 export const DEFAULT_DENY_RULES_SPEC: DenyRulesSpec = {
@@ -191,6 +251,104 @@ export interface Telemetry {
   readonly spec: TelemetrySpec;
 }
 
+// Limits (reference §3.7)
+
+export interface Limits {
+  readonly kind: "Limits";
+  readonly metadata: ObjectMeta;
+  readonly spec: LimitsSpec;
+}
+
+/** Sizes in bytes (quantities resolved), counts as numbers; GraphQL limits are not modelled (no GraphQL parser). */
+export interface LimitsSpec {
+  readonly threatHandlingMode: ThreatHandlingMode;
+  /** Undefined: `request.unlimited`, nothing is limited. */
+  readonly limited?: LimitValues;
+}
+
+export interface LimitValues {
+  readonly general: { readonly bodySize: number; readonly pathLength: number };
+  readonly parameter: {
+    readonly bodySize: number;
+    readonly count: number;
+    readonly nameLength: number;
+    readonly valueLength: number;
+  };
+  readonly json: {
+    readonly bodySize: number;
+    readonly nestingDepth: number;
+    readonly keyCount: number;
+    readonly elementCount: number;
+    readonly keyLength: number;
+    readonly valueLength: number;
+  };
+  readonly multipart: { readonly bodySize: number };
+  readonly exceptions: readonly LimitsException[];
+}
+
+/** Data whose length is not limited (a parameter or a JSON property), optionally only under conditions. */
+export interface LimitsException {
+  readonly length:
+    | { readonly kind: "parameter"; readonly name: StringMatch; readonly source: "Query" | "Post" | "Any" }
+    | { readonly kind: "json"; readonly jsonPath: string };
+  readonly requestConditions?: RequestConditions;
+}
+
+/** The API's defaults for `request.limited` (reference §3.7). */
+export const DEFAULT_LIMIT_VALUES: LimitValues = {
+  general: { bodySize: 100 * 1024 * 1024, pathLength: 1024 },
+  parameter: { bodySize: 100 * 1024, count: 128, nameLength: 128, valueLength: 8 * 1024 },
+  json: {
+    bodySize: 100 * 1024,
+    nestingDepth: 100,
+    keyCount: 250,
+    elementCount: 10000,
+    keyLength: 128,
+    valueLength: 8 * 1024,
+  },
+  multipart: { bodySize: 100 * 1024 * 1024 },
+  exceptions: [],
+};
+
+/** What applies when a secured route has no Limits: the defaults, Block. */
+export const DEFAULT_LIMITS_SPEC: LimitsSpec = { threatHandlingMode: "Block", limited: DEFAULT_LIMIT_VALUES };
+
+// ---------------------------------------------------------------------------------------------
+// Parser (reference §3.8)
+
+export interface Parser {
+  readonly kind: "Parser";
+  readonly metadata: ObjectMeta;
+  readonly spec: ParserSpec;
+}
+
+/** A body parser of the inspector. */
+export type BodyParserKind = "form" | "json" | "multipart";
+
+export interface ParserSpec {
+  readonly defaultContentType: string;
+  /** Per parser: enabled and the RE2 pattern the whole Content-Type must match (case-insensitive). */
+  readonly parsers: Readonly<
+    Record<BodyParserKind, { readonly enable: boolean; readonly mediaTypePattern: string }>
+  >;
+  /** Checked in order before the built-in selection; the first whose conditions match decides. */
+  readonly custom: readonly {
+    readonly requestConditions: RequestConditions;
+    readonly action: BodyParserKind | "skip";
+  }[];
+}
+
+/** The API's Parser defaults (reference §3.8). */
+export const DEFAULT_PARSER_SPEC: ParserSpec = {
+  defaultContentType: "application/x-www-form-urlencoded",
+  parsers: {
+    form: { enable: true, mediaTypePattern: ".*urlencoded.*" },
+    json: { enable: true, mediaTypePattern: ".*json.*" },
+    multipart: { enable: true, mediaTypePattern: ".*multipart.*" },
+  },
+  custom: [],
+};
+
 // ---------------------------------------------------------------------------------------------
 // Pods
 
@@ -207,7 +365,9 @@ export type CustomResource =
   | EnvoyCluster
   | EnvoyHTTPFilter
   | HeaderRewrites
-  | Telemetry;
+  | Telemetry
+  | Limits
+  | Parser;
 export type CustomResourceKind = CustomResource["kind"];
 
 /** Anything a source puts into the model. */

@@ -167,6 +167,36 @@ describe("desiredGatewayStatus", () => {
     expect(d?.message).not.toContain("does not exist");
   });
 
+  test("an invalid Limits or Parser of a route's ContentSecurity is named, not called missing", () => {
+    const cs = {
+      apiVersion: API_VERSION,
+      kind: "ContentSecurity",
+      metadata: { name: "cs", namespace: "shop" },
+      spec: { limitsRef: { name: "lim" }, parserRef: { name: "par" } },
+    };
+    const badLimits = {
+      apiVersion: API_VERSION,
+      kind: "Limits",
+      metadata: { name: "lim", namespace: "shop" },
+      spec: { request: { limited: { json: { bodySize: "1MB" } } } },
+    };
+    const badParser = {
+      apiVersion: API_VERSION,
+      kind: "Parser",
+      metadata: { name: "par", namespace: "shop" },
+      spec: { request: { parsers: { json: { mediaTypePattern: "(" } } } },
+    };
+    const c = condition(statusOf([gateway("gw", { cs: "cs" }), cs, badLimits, badParser]), valid);
+    expect(c?.reason).toBe("InvalidReference");
+    expect(c?.message).toContain(
+      "ContentSecurity shop/cs: spec.limitsRef names Limits shop/lim, which is invalid: Limits shop/lim: spec.request.limited.json.bodySize",
+    );
+    expect(c?.message).toContain(
+      "spec.parserRef names Parser shop/par, which is invalid: Parser shop/par: spec.request.parsers.json.mediaTypePattern",
+    );
+    expect(c?.message).not.toContain("does not exist");
+  });
+
   test("an invalid gateway is an Error with its own validation message and lists no pods", () => {
     const bad = gateway("gw");
     (bad as { spec: { applications: { routes: unknown[] }[] } }).spec.applications[0]!.routes = [

@@ -263,14 +263,14 @@ export function desiredGatewayStatus(
 
 /** A reference a gateway's configuration depends on, with the field (path) that makes it. */
 interface Reference {
-  readonly kind: "ContentSecurity" | "DenyRules" | "HeaderRewrites" | "Telemetry";
+  readonly kind: "ContentSecurity" | "DenyRules" | "HeaderRewrites" | "Telemetry" | "Limits" | "Parser";
   readonly key: string;
   readonly field: string;
 }
 
 /**
  * The objects a gateway's translation reads: its applications' Telemetry, its routes'
- * ContentSecurity, and their DenyRules and HeaderRewrites.
+ * ContentSecurity, and their DenyRules, HeaderRewrites, Limits and Parser.
  */
 function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
   const ns = gw.metadata.namespace;
@@ -289,7 +289,8 @@ function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
       if (cs === undefined) return;
       const field = `spec.applications[${a}].routes[${r}].secured.contentSecurityRef`;
       refs.push({ kind: "ContentSecurity", key: `${ns}/${cs}`, field });
-      const dr = model.contentSecurities.get(`${ns}/${cs}`)?.spec.filter?.denyRulesRef?.name;
+      const spec = model.contentSecurities.get(`${ns}/${cs}`)?.spec;
+      const dr = spec?.filter?.denyRulesRef?.name;
       if (dr !== undefined) {
         refs.push({
           kind: "DenyRules",
@@ -297,12 +298,28 @@ function referencesOf(model: Model, gw: SidecarGateway): Reference[] {
           field: `${field}: ContentSecurity ${ns}/${cs}: spec.filter.denyRulesRef`,
         });
       }
-      const hr = model.contentSecurities.get(`${ns}/${cs}`)?.spec.headerRewritesRef?.name;
+      const hr = spec?.headerRewritesRef?.name;
       if (hr !== undefined) {
         refs.push({
           kind: "HeaderRewrites",
           key: `${ns}/${hr}`,
           field: `${field}: ContentSecurity ${ns}/${cs}: spec.headerRewritesRef`,
+        });
+      }
+      const limits = spec?.limitsRef?.name;
+      if (limits !== undefined) {
+        refs.push({
+          kind: "Limits",
+          key: `${ns}/${limits}`,
+          field: `${field}: ContentSecurity ${ns}/${cs}: spec.limitsRef`,
+        });
+      }
+      const parser = spec?.parserRef?.name;
+      if (parser !== undefined) {
+        refs.push({
+          kind: "Parser",
+          key: `${ns}/${parser}`,
+          field: `${field}: ContentSecurity ${ns}/${cs}: spec.parserRef`,
         });
       }
     });

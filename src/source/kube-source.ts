@@ -74,6 +74,8 @@ const CUSTOM_KINDS: readonly { kind: string; plural: string }[] = [
   { kind: "EnvoyHTTPFilter", plural: "envoyhttpfilters" },
   { kind: "HeaderRewrites", plural: "headerrewrites" },
   { kind: "Telemetry", plural: "telemetries" },
+  { kind: "Limits", plural: "limits" },
+  { kind: "Parser", plural: "parsers" },
 ];
 
 /**

@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ComparisonFilter_Op } from "../../gen/envoy/config/accesslog/v3/accesslog_pb.js";
 import { SocketAddress_Protocol } from "../../gen/envoy/config/core/v3/address_pb.js";
 import {
   type FilterChain,
@@ -8,7 +7,6 @@ import {
 } from "../../gen/envoy/config/listener/v3/listener_components_pb.js";
 import { type Listener, ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import type { Route } from "../../gen/envoy/config/route/v3/route_components_pb.js";
-import { RBACSchema } from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import { RouterSchema } from "../../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
 import {
@@ -20,7 +18,8 @@ import {
 import { DEFAULT_TELEMETRY_SPEC, type TelemetrySpec } from "../model/telemetry.ts";
 import { accessLogs, requestIdSettings } from "./access-log.ts";
 import type { DownstreamChain } from "./downstream.ts";
-import { applicationName, DENY_RULES_FILTER, INGRESS_LISTENER } from "./names.ts";
+import { inspectorHttpFilter } from "./inspector.ts";
+import { applicationName, INGRESS_LISTENER } from "./names.ts";
 
 /** One protected application of the pod: its port and its translated routes. */
 export interface ApplicationChain {
@@ -85,19 +84,16 @@ function applicationChain(app: ApplicationChain): FilterChain {
     },
     httpFilters: [
       ...(app.prependFilters ?? []),
-      {
-        // No rules at the listener: each route carries its own deny rules (RBACPerRoute), and a
-        // route without them (unsecured) disables the filter.
-        name: DENY_RULES_FILTER,
-        configType: { case: "typedConfig", value: anyPack(RBACSchema, create(RBACSchema)) },
-      },
+      // No policy at the listener: each secured route hands the inspector its own
+      // (ExtProcPerRoute), and an unsecured route turns the filter off.
+      inspectorHttpFilter(),
       ...(app.appendFilters ?? []),
       {
         name: "envoy.filters.http.router",
         configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) },
       },
     ],
-    // The API's defaults for requestNormalizations: deny rules see the normalised path.
+    // The API's defaults for requestNormalizations: the inspector sees the normalised path.
     normalizePath: true,
     mergeSlashes: true,
     useRemoteAddress: true,
@@ -105,26 +101,6 @@ function applicationChain(app: ApplicationChain): FilterChain {
     streamIdleTimeout: { seconds: 300n },
     commonHttpProtocolOptions: { idleTimeout: { seconds: 300n } },
     maxRequestHeadersKb: 60,
-    localReplyConfig: {
-      mappers: [
-        {
-          // The deny rules (RBAC) answer 403; the API promises 400 for a blocked request.
-          filter: {
-            filterSpecifier: {
-              case: "statusCodeFilter",
-              value: {
-                comparison: {
-                  op: ComparisonFilter_Op.EQ,
-                  value: { defaultValue: 403, runtimeKey: "microgateway.deny_rules.blocked_status_in" },
-                },
-              },
-            },
-          },
-          statusCode: 400,
-          body: { specifier: { case: "inlineString", value: "Request blocked by Microgateway\n" } },
-        },
-      ],
-    },
     // The access log, the block counters and the correlation id (src/translate/access-log.ts).
     accessLog: accessLogs(telemetry),
     ...requestIdSettings(telemetry),

@@ -16,5 +16,8 @@ export function applicationName(containerPort: number): string {
   return `app_${containerPort}`;
 }
 
-/** The HTTP filter name our deny rules use (Envoy's RBAC filter). */
-export const DENY_RULES_FILTER = "envoy.filters.http.rbac";
+/** The HTTP filter that asks the inspector about each request (Envoy's ext_proc filter). */
+export const INSPECTOR_FILTER = "envoy.filters.http.ext_proc";
+
+/** The cluster that reaches the inspector (in a pod: the session agent's Unix socket). */
+export const INSPECTOR_CLUSTER = "inspector";

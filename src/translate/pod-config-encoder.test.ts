@@ -48,7 +48,11 @@ describe("PodConfigEncoder", () => {
     expect(enc.translationCount).toBe(1);
     expect(b.resources).toBe(a.resources);
     expect(a.gateway).toBe("shop/gw");
-    expect(a.resources.map((r) => r.typeUrl.split(".").pop())).toEqual(["Cluster", "Listener"]);
+    expect(a.resources.map((r) => `${r.typeUrl.split(".").pop()}/${r.name}`)).toEqual([
+      "Cluster/upstream_8080",
+      "Cluster/inspector",
+      "Listener/ingress",
+    ]);
   });
 
   test("a change of a referenced DenyRules is translated again, once", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { ClusterSchema } from "../../gen/envoy/config/cluster/v3/cluster_pb.js";
 import { ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
+import { envoyBinary, validateEnvoyConfig } from "../../test/support/envoy-process.ts";
 import { freePort, waitFor } from "../../test/support/net.ts";
 import { engineBootstrap } from "../bootstrap/engine-bootstrap.ts";
 import { AIRLOCK_LOG_OPERATORS, ENVOY_LOG_OPERATORS } from "../model/access-log-operators.ts";
@@ -13,7 +14,6 @@ import { HEADER_VALUE_OPERATORS } from "../model/header-rewrites.ts";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import { API_VERSION, type CustomResource, type PodInfo } from "../model/types.ts";
-import { envoyBinary, validateEnvoyConfig } from "./deny-rules/testing/envoy-process.ts";
 import { translatePod } from "./translate-pod.ts";
 
 // A real Envoy running what translatePod makes of a gateway with HeaderRewrites and Telemetry,

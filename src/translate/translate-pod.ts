@@ -1,19 +1,16 @@
 import { create } from "@bufbuild/protobuf";
-import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { Cluster } from "../../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import { type Route, RouteSchema } from "../../gen/envoy/config/route/v3/route_components_pb.js";
-import {
-  type RBACPerRoute,
-  RBACPerRouteSchema,
-} from "../../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js";
 import type { Secret } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { MicrogatewayError } from "../errors.ts";
+import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
+import { encodePolicy, routePolicy } from "../inspect/policy.ts";
 import {
   gatewaysForPod,
   type Model,
   objectKey,
-  resolveDenyRules,
+  resolveContentSecurity,
   resolveHeaderRewrites,
   resolveTelemetry,
   routeLocation,
@@ -21,11 +18,11 @@ import {
 import type { Application, PodInfo, SidecarGateway } from "../model/types.ts";
 import { correlationHeaderToAdd } from "./access-log.ts";
 import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
-import { denyRulesPerRoute } from "./deny-rules/index.ts";
 import { gatewaySettings } from "./gateway-settings.ts";
 import { type TranslatedHeaderRewrites, translateHeaderRewrites } from "./header-rewrites.ts";
+import { inspectorCluster, inspectorPerRouteAny } from "./inspector.ts";
 import { type ApplicationChain, ingressListener, type ListenAddress } from "./listener.ts";
-import { DENY_RULES_FILTER, ENGINE_PORT, upstreamClusterName } from "./names.ts";
+import { ENGINE_PORT, upstreamClusterName } from "./names.ts";
 import { routeTimeout, withUpstreamSettings } from "./upstream.ts";
 
 /** Settings that depend on where the engine runs, not on the custom resources. */
@@ -34,6 +31,8 @@ export interface TranslateOptions {
   readonly listen?: ListenAddress;
   /** Where an application's container port is reached; default 127.0.0.1:<containerPort>. */
   readonly upstreamFor?: (containerPort: number) => UpstreamAddress;
+  /** Where the inspector listens; default the pod's shared socket (POD_INSPECTOR_SOCKET). */
+  readonly inspector?: InspectorAddress;
 }
 
 /** The Envoy resources of one engine, before encoding. */
@@ -77,6 +76,7 @@ export function translatePod(model: Model, pod: PodInfo, options: TranslateOptio
       ...gateway.spec.applications.map((app) =>
         withUpstreamSettings(upstreamCluster(app.containerPort, upstreamFor(app.containerPort)), app),
       ),
+      inspectorCluster(options.inspector ?? { socketPath: POD_INSPECTOR_SOCKET }),
       ...settings.clusters,
     ],
     listeners: [ingressListener(apps, options.listen ?? { host: "0.0.0.0", port: ENGINE_PORT })],
@@ -92,13 +92,11 @@ function translateRoute(
   r: number,
 ): Route {
   const route = app.routes[r]!;
-  let perRoute: RBACPerRoute;
+  // A secured route carries its policy to the inspector; an unsecured one is not inspected.
+  let policy: string | undefined;
   if (route.secured) {
-    const resolved = resolveDenyRules(model, gateway.metadata.namespace, route, routeLocation(gateway, a, r));
-    perRoute = denyRulesPerRoute(resolved.spec);
-  } else {
-    // An RBACPerRoute without `rbac` disables the deny rules for the route.
-    perRoute = create(RBACPerRouteSchema);
+    const at = routeLocation(gateway, a, r);
+    policy = encodePolicy(routePolicy(resolveContentSecurity(model, gateway.metadata.namespace, route, at)));
   }
   const rewrites = routeHeaderRewrites(model, gateway, app, a, r)?.route;
   return create(RouteSchema, {
@@ -121,7 +119,7 @@ function translateRoute(
         timeout: routeTimeout(app),
       },
     },
-    typedPerFilterConfig: { [DENY_RULES_FILTER]: anyPack(RBACPerRouteSchema, perRoute) },
+    typedPerFilterConfig: inspectorPerRouteAny(policy),
   });
 }
 

@@ -17,13 +17,17 @@ import { PHP_RULES } from "./php.ts";
 import { PROTOCOL_REQUEST_RULES, PROTOCOL_RULES } from "./protocol.ts";
 import { SANITY_REQUEST_RULES, SANITY_RULES } from "./sanity.ts";
 import { SCANNING_REQUEST_RULES, SCANNING_RULES } from "./scanning.ts";
+import { SQL_RULES } from "./sql.ts";
 import { SSRF_RULES } from "./ssrf.ts";
 import { TEMPLATE_RULES } from "./template.ts";
 import { UNIXCMD_RULES } from "./unixcmd.ts";
 import { WINCMD_RULES } from "./wincmd.ts";
+import { XSS_RULES } from "./xss.ts";
 
 /** Value rules: one RE2 regex searched in request values. */
 export const VALUE_RULES: readonly ValueRule[] = [
+  ...SQL_RULES,
+  ...XSS_RULES,
   ...SANITY_RULES,
   ...ENCODING_RULES,
   ...IDOR_RULES,

@@ -2,16 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RE2_MAX_PROGRAM_SIZE } from "../../translate/deny-rules/catalog.ts";
-import { denyRulesTestBootstrap } from "../../translate/deny-rules/testing/envoy-config.ts";
-import { type RunningEnvoy, startEnvoy } from "../../translate/deny-rules/testing/envoy-process.ts";
-import { rawGet } from "../../translate/deny-rules/testing/raw-http.ts";
+import { type RunningEnvoy, startEnvoy } from "../../../test/support/envoy-process.ts";
+import { rawGet } from "../../../test/support/raw-http.ts";
 
 // The PROTOCOL family has no rules for what Envoy's HTTP/1.1 codec refuses before any filter runs
 // (docs/decisions.md, "PROTOCOL rules cover only what Envoy lets through"). This test holds Envoy
 // to that: if a codec default changes (say `allow_chunked_length`), it fails and the family needs
 // the rules it left out. The listener, like the translator's, sets no http_protocol_options and
-// normalises the path; its route answers 200 itself, with no deny rules (level Unfiltered).
+// normalises the path; its route answers 200 itself, with no WAF filter at all.
 
 const HOST = "protocol.test";
 let workDir = "";
@@ -20,10 +18,7 @@ let envoy: Promise<RunningEnvoy> | undefined;
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "protocol-envoy-"));
   const path = join(workDir, "bootstrap.json");
-  const spec = {
-    request: { builtIn: { settings: { level: "Unfiltered", threatHandlingMode: "Block" } } },
-  } as const;
-  await Bun.write(path, JSON.stringify(denyRulesTestBootstrap([{ host: HOST, spec }], RE2_MAX_PROGRAM_SIZE)));
+  await Bun.write(path, JSON.stringify(codecOnlyBootstrap(HOST)));
   envoy = startEnvoy(path, workDir);
   envoy.catch(() => {});
 });
@@ -79,3 +74,52 @@ describe("what reaches the application, and so the PROTOCOL rules", () => {
     30_000,
   );
 });
+
+/** A static bootstrap: one listener with the translator's codec settings and a route answering 200. */
+function codecOnlyBootstrap(host: string) {
+  return {
+    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
+    static_resources: {
+      listeners: [
+        {
+          name: "ingress",
+          address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.http_connection_manager",
+                  typed_config: {
+                    "@type":
+                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    stat_prefix: "protocol_test",
+                    normalize_path: true,
+                    merge_slashes: true,
+                    http_filters: [
+                      {
+                        name: "envoy.filters.http.router",
+                        typed_config: {
+                          "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+                        },
+                      },
+                    ],
+                    route_config: {
+                      name: "local",
+                      virtual_hosts: [
+                        {
+                          name: host,
+                          domains: [host],
+                          routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }],
+                        },
+                      ],
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}

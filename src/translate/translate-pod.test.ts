@@ -1,0 +1,89 @@
+import { describe, expect, test } from "bun:test";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { ExtProcPerRouteSchema } from "../../gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb.js";
+import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import { POD_INSPECTOR_SOCKET, POLICY_METADATA_KEY } from "../extproc/contract.ts";
+import { decodePolicy } from "../inspect/policy.ts";
+import { buildModel } from "../model/model.ts";
+import { parseResource } from "../model/parse.ts";
+import type { CustomResource, PodInfo } from "../model/types.ts";
+import { INSPECTOR_CLUSTER, INSPECTOR_FILTER } from "./names.ts";
+import { translatePod } from "./translate-pod.ts";
+
+const objects = [
+  {
+    apiVersion: "microgateway.airlock.com/v1alpha1",
+    kind: "SidecarGateway",
+    metadata: { name: "gw", namespace: "shop" },
+    spec: {
+      podSelector: { matchLabels: { app: "web" } },
+      applications: [
+        {
+          containerPort: 8080,
+          routes: [
+            { pathPrefix: "/healthz", unsecured: {} },
+            { pathPrefix: "/", secured: { contentSecurityRef: { name: "cs" } } },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    apiVersion: "microgateway.airlock.com/v1alpha1",
+    kind: "ContentSecurity",
+    metadata: { name: "cs", namespace: "shop" },
+    spec: { filter: { denyRulesRef: { name: "dr" } } },
+  },
+  {
+    apiVersion: "microgateway.airlock.com/v1alpha1",
+    kind: "DenyRules",
+    metadata: { name: "dr", namespace: "shop" },
+    spec: { request: { builtIn: { settings: { level: "Strict", threatHandlingMode: "LogOnly" } } } },
+  },
+];
+const model = buildModel(objects.map((o) => parseResource(o, "test") as CustomResource));
+const pod: PodInfo = { metadata: { name: "web-1", namespace: "shop", labels: { app: "web" } } };
+
+function routesOf(config: ReturnType<typeof translatePod>) {
+  const chain = config.listeners[0]!.filterChains[0]!;
+  const filter = chain.filters[0]!.configType;
+  if (filter.case !== "typedConfig") throw new Error("the listener's filter has no typed config");
+  const hcm = anyUnpack(filter.value, HttpConnectionManagerSchema)!;
+  const routeConfig = hcm.routeSpecifier.case === "routeConfig" ? hcm.routeSpecifier.value : undefined;
+  return { hcm, routes: routeConfig!.virtualHosts[0]!.routes };
+}
+
+describe("translatePod and the inspector", () => {
+  test("every application's connection manager asks the inspector before routing", () => {
+    const { hcm } = routesOf(translatePod(model, pod));
+    expect(hcm.httpFilters.map((f) => f.name)).toEqual([INSPECTOR_FILTER, "envoy.filters.http.router"]);
+  });
+
+  test("a secured route hands the inspector its resolved deny rules; an unsecured one turns it off", () => {
+    const { routes } = routesOf(translatePod(model, pod));
+    const perRoute = (i: number) =>
+      anyUnpack(routes[i]!.typedPerFilterConfig[INSPECTOR_FILTER]!, ExtProcPerRouteSchema)!;
+    expect(perRoute(0).override).toEqual({ case: "disabled", value: true });
+    const secured = perRoute(1).override;
+    expect(secured.case).toBe("overrides");
+    const metadata = secured.case === "overrides" ? secured.value.grpcInitialMetadata : [];
+    expect(metadata.map((m) => m.key)).toEqual([POLICY_METADATA_KEY]);
+    const policy = decodePolicy(metadata[0]!.value);
+    expect(policy.denyRules.request.builtIn.settings).toEqual({
+      level: "Strict",
+      threatHandlingMode: "LogOnly",
+    });
+  });
+
+  test("the inspector cluster reaches the pod's shared socket, or the address local mode gives", () => {
+    const address = (config: ReturnType<typeof translatePod>) =>
+      config.clusters.find((c) => c.name === INSPECTOR_CLUSTER)!.loadAssignment!.endpoints[0]!.lbEndpoints[0]!
+        .hostIdentifier.value;
+    expect(address(translatePod(model, pod))).toMatchObject({
+      address: { address: { case: "pipe", value: { path: POD_INSPECTOR_SOCKET } } },
+    });
+    expect(
+      address(translatePod(model, pod, { inspector: { socketPath: "/tmp/run/inspector.sock" } })),
+    ).toMatchObject({ address: { address: { case: "pipe", value: { path: "/tmp/run/inspector.sock" } } } });
+  });
+});
