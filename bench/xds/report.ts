@@ -25,6 +25,57 @@ export interface ChangeResult {
   readonly bytesReceived: number;
 }
 
+/** A change that concerns one pod: its latency, and what every other engine received (must be 0). */
+export interface SinglePodResult {
+  readonly round: number;
+  readonly mode: string;
+  readonly index: number;
+  readonly changedNodes: number;
+  /** From the driver sending `change-pod` to the pod's engine receiving its new listener. */
+  readonly latencyMs: number;
+  /** From the driver sending `change-pod` to the server having processed the engine's ACK. */
+  readonly serverAckedMs: number;
+  readonly serverCpuS: number;
+  /** gRPC bytes the changed pod's engine received. */
+  readonly bytesToPod: number;
+  /** gRPC bytes all other engines received together, until 250 ms after the ACK. */
+  readonly bytesToOthers: number;
+  readonly responses: number;
+}
+
+/** The server restarts; every engine reconnects with `initial_resource_versions`. */
+export interface ReconnectResult {
+  /** From spawning the new server process to it listening (translation of all pods included). */
+  readonly restartMs: number;
+  /** Server CPU from spawn to listening. */
+  readonly restartCpuS: number;
+  /** From the driver sending `reconnect` to every engine reconnected and the server holding 2N subscriptions. */
+  readonly steadyMs: number;
+  /** Server CPU over `steadyMs` (handshakes, stream setup, subscriptions, anything re-sent). */
+  readonly serverCpuS: number;
+  readonly clientsCpuS: number;
+  /** gRPC bytes the engines received from `reconnect` until 250 ms after steady state. */
+  readonly bytesResent: number;
+  /** Resource bytes and responses the server counted over the same window. */
+  readonly serverBytesSent: number;
+  readonly responses: number;
+  readonly peakRssMiB?: number;
+  readonly rssConnectedMiB: number;
+  readonly rssPerEngineKiB: number;
+}
+
+/** The same fan-out with the engines speaking state of the world (StreamAggregatedResources). */
+export interface SotwResult {
+  readonly coldStartMs?: number;
+  readonly cpuColdStartS?: number;
+  readonly rssPerEngineKiB?: number;
+  readonly peakRssMiB?: number;
+  readonly changes: ChangeResult[];
+  readonly errors?: ErrorCounts;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
 /** Protocol health of a run; every field must be 0. */
 export interface ErrorCounts {
   readonly connect: number;
@@ -67,8 +118,15 @@ export interface XdsRunResult {
     readonly distinctResources: number;
     readonly staleNonces: number;
   };
-  readonly clients?: { readonly rssMiB: number; readonly cpuColdStartS: number };
+  readonly clients?: { readonly rssMiB: number; readonly cpuColdStartS: number; readonly procs: number };
+  /** Server peak RSS (VmHWM) during the cold start, and during the fan-out changes, MiB. */
+  readonly peakRssColdStartMiB?: number;
+  readonly peakRssChangesMiB?: number;
+  /** Fan-out: one change to the policy every pod shares. */
   readonly changes: ChangeResult[];
+  readonly singlePod?: SinglePodResult[];
+  readonly reconnect?: ReconnectResult;
+  readonly sotw?: SotwResult;
   readonly errors?: ErrorCounts;
 }
 
@@ -78,7 +136,13 @@ export interface XdsBenchReport {
   readonly date: string;
   readonly command: string;
   readonly machine: MachineInfo;
-  readonly options: { readonly batch: number; readonly rounds: number; readonly timeoutS: number };
+  readonly options: {
+    readonly batch: number;
+    readonly rounds: number;
+    readonly timeoutS: number;
+    readonly clientProcs?: number;
+    readonly scenarios?: readonly string[];
+  };
   readonly runs: XdsRunResult[];
 }
 
