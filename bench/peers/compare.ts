@@ -63,6 +63,39 @@ const METRICS: readonly Metric[] = [
   { name: "RSS connected MiB", value: (r) => r.server?.rssConnectedMiB, ratio: true },
   { name: "RSS KiB/engine", value: (r) => r.server?.rssPerEngineKiB, ratio: true },
   { name: "heap KiB/engine", value: (r) => r.server?.heapPerEngineKiB, ratio: true },
+  { name: "cold start peak RSS MiB", value: (r) => r.peakRssColdStartMiB, ratio: true },
+  { name: "fan-out peak RSS MiB", value: (r) => r.peakRssChangesMiB, ratio: true },
+  { name: "generator CPU at cold start s", value: (r) => r.clients?.cpuColdStartS, ratio: false },
+  { name: "generator CPU per change s", value: (r) => medianOf(r, (c) => c.clientsCpuS), ratio: false },
+  {
+    name: "single-pod latency ms",
+    value: (r) => median((r.singlePod ?? []).map((c) => c.latencyMs)),
+    ratio: true,
+  },
+  {
+    name: "single-pod srv CPU ms",
+    value: (r) => median((r.singlePod ?? []).map((c) => c.serverCpuS * 1000)),
+    ratio: true,
+  },
+  {
+    name: "single-pod bytes to others",
+    value: (r) => (r.singlePod ? r.singlePod.reduce((a, c) => a + c.bytesToOthers, 0) : undefined),
+    ratio: false,
+  },
+  { name: "restart to listening s", value: (r) => seconds(r.reconnect?.restartMs), ratio: true },
+  { name: "reconnect to steady s", value: (r) => seconds(r.reconnect?.steadyMs), ratio: true },
+  { name: "reconnect srv CPU s", value: (r) => r.reconnect?.serverCpuS, ratio: true },
+  { name: "reconnect bytes re-sent", value: (r) => r.reconnect?.bytesResent, ratio: false },
+  { name: "reconnect peak RSS MiB", value: (r) => r.reconnect?.peakRssMiB, ratio: true },
+  { name: "SotW cold start s", value: (r) => seconds(r.sotw?.coldStartMs), ratio: true },
+  { name: "SotW change p99 ms", value: (r) => medianOfSotw(r, (c) => c.latencyMs.p99), ratio: true },
+  { name: "SotW srv CPU per change s", value: (r) => medianOfSotw(r, (c) => c.serverCpuS), ratio: true },
+  {
+    name: "SotW MiB per change",
+    value: (r) => medianOfSotw(r, (c) => c.bytesReceived / 2 ** 20),
+    ratio: true,
+  },
+  { name: "delta MiB per change", value: (r) => medianOf(r, (c) => c.bytesReceived / 2 ** 20), ratio: true },
   { name: "protocol errors", value: errorCount, ratio: false },
 ];
 
@@ -116,9 +149,24 @@ function medianOf(
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+function medianOfSotw(
+  r: XdsRunResult,
+  value: (c: XdsRunResult["changes"][number]) => number,
+): number | undefined {
+  return r.sotw ? median(r.sotw.changes.map(value)) : undefined;
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 function errorCount(r: XdsRunResult): number | undefined {
-  const e = r.errors;
-  return e ? e.connect + e.stream + e.nacksSent + e.nacksReceived + e.protocolErrors : undefined;
+  const total = (e: XdsRunResult["errors"]) =>
+    e ? e.connect + e.stream + e.nacksSent + e.nacksReceived + e.protocolErrors : 0;
+  return r.errors ? total(r.errors) + total(r.sotw?.errors) : undefined;
 }
 
 function seconds(ms: number | undefined): number | undefined {

@@ -154,7 +154,7 @@ export function formatReport(report: XdsBenchReport): string {
     `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Bun ${m.bun}`,
     `command: ${report.command}`,
     "",
-    `Connect (engines connect in batches of ${report.options.batch}; RSS after a full GC):`,
+    `Cold start (engines connect in batches of ${report.options.batch}, ${report.options.clientProcs ?? 1} clients process(es); RSS after a full GC; peak RSS = VmHWM during the cold start):`,
     table(
       [
         "engines",
@@ -166,6 +166,8 @@ export function formatReport(report: XdsBenchReport): string {
         "RSS conn. MiB",
         "RSS KiB/eng",
         "heap KiB/eng",
+        "peak RSS MiB",
+        "clients CPU s",
         "errors",
       ],
       report.runs.map((r) =>
@@ -180,13 +182,15 @@ export function formatReport(report: XdsBenchReport): string {
               r.server.rssConnectedMiB.toFixed(0),
               r.server.rssPerEngineKiB.toFixed(1),
               r.server.heapPerEngineKiB.toFixed(1),
+              mib(r.peakRssColdStartMiB),
+              r.clients ? r.clients.cpuColdStartS.toFixed(2) : "-",
               errorSummary(r),
             ]
-          : [r.engines, load(r), "-", "-", "-", "-", "-", "-", "-", r.error ?? "failed"],
+          : [r.engines, load(r), "-", "-", "-", "-", "-", "-", "-", "-", "-", r.error ?? "failed"],
       ),
     ),
     "",
-    "One DenyRules change reaching every engine (latency: driver sends `change` -> new listener at the engine):",
+    "Fan-out: one DenyRules change reaching every engine (latency: driver sends `change` -> new listener at the engine):",
     table(
       [
         "engines",
@@ -199,6 +203,7 @@ export function formatReport(report: XdsBenchReport): string {
         "max ms",
         "all ACKed ms",
         "srv CPU s",
+        "clients CPU s",
         "MiB sent",
       ],
       report.runs.flatMap((r) =>
@@ -213,14 +218,146 @@ export function formatReport(report: XdsBenchReport): string {
           c.latencyMs.max.toFixed(0),
           c.serverAckedMs.toFixed(0),
           c.serverCpuS.toFixed(2),
+          c.clientsCpuS.toFixed(2),
           (c.bytesSent / 2 ** 20).toFixed(1),
         ]),
       ),
     ),
   ];
+  const singles = report.runs.flatMap((r) => (r.singlePod ?? []).map((c) => ({ r, c })));
+  if (singles.length > 0) {
+    lines.push(
+      "",
+      "Single-pod change (pod N/2 moves to the other mode and back; bytes to others counted until 250 ms after its ACK):",
+      table(
+        [
+          "engines",
+          "#",
+          "mode",
+          "latency ms",
+          "all ACKed ms",
+          "srv CPU ms",
+          "bytes to pod",
+          "bytes to others",
+        ],
+        singles.map(({ r, c }) => [
+          r.engines,
+          c.round,
+          c.mode,
+          c.latencyMs.toFixed(1),
+          c.serverAckedMs.toFixed(1),
+          (c.serverCpuS * 1000).toFixed(1),
+          c.bytesToPod,
+          c.bytesToOthers,
+        ]),
+      ),
+    );
+  }
+  const storms = report.runs.filter((r) => r.reconnect);
+  if (storms.length > 0) {
+    lines.push(
+      "",
+      "Reconnect storm (server process restarts; every engine reconnects with initial_resource_versions):",
+      table(
+        [
+          "engines",
+          "restart s",
+          "restart CPU s",
+          "steady s",
+          "srv CPU s",
+          "clients CPU s",
+          "bytes re-sent",
+          "resource B sent",
+          "responses",
+          "peak RSS MiB",
+          "RSS KiB/eng",
+        ],
+        storms.map((r) => {
+          const x = r.reconnect!;
+          return [
+            r.engines,
+            s(x.restartMs),
+            x.restartCpuS.toFixed(2),
+            s(x.steadyMs),
+            x.serverCpuS.toFixed(2),
+            x.clientsCpuS.toFixed(2),
+            x.bytesResent,
+            x.serverBytesSent,
+            x.responses,
+            mib(x.peakRssMiB),
+            x.rssPerEngineKiB.toFixed(1),
+          ];
+        }),
+      ),
+    );
+  }
+  const sotw = report.runs.filter((r) => r.sotw);
+  if (sotw.length > 0) {
+    lines.push(
+      "",
+      "Delta vs state of the world (the same changes; SotW engines on StreamAggregatedResources):",
+      table(
+        [
+          "engines",
+          "#",
+          "mode",
+          "delta p99 ms",
+          "SotW p99 ms",
+          "delta srv CPU s",
+          "SotW srv CPU s",
+          "delta MiB rcvd",
+          "SotW MiB rcvd",
+          "delta resp.",
+          "SotW resp.",
+        ],
+        sotw.flatMap((r) =>
+          r.sotw!.changes.map((c) => {
+            const d = r.changes.find((x) => x.round === c.round);
+            return [
+              r.engines,
+              c.round,
+              c.mode,
+              d ? d.latencyMs.p99.toFixed(0) : "-",
+              c.latencyMs.p99.toFixed(0),
+              d ? d.serverCpuS.toFixed(2) : "-",
+              c.serverCpuS.toFixed(2),
+              d ? (d.bytesReceived / 2 ** 20).toFixed(2) : "-",
+              (c.bytesReceived / 2 ** 20).toFixed(2),
+              d ? d.responses : "-",
+              c.responses,
+            ];
+          }),
+        ),
+      ),
+      table(
+        ["engines", "SotW cold start s", "SotW cold start srv CPU s", "SotW RSS KiB/eng", "SotW errors"],
+        sotw.map((r) => {
+          const x = r.sotw!;
+          return [
+            r.engines,
+            s(x.coldStartMs),
+            x.cpuColdStartS?.toFixed(2) ?? "-",
+            x.rssPerEngineKiB?.toFixed(1) ?? "-",
+            x.ok ? errorTotal(x.errors) : (x.error ?? "failed"),
+          ];
+        }),
+      ),
+    );
+  }
   const failed = report.runs.filter((r) => !r.ok);
   for (const r of failed) lines.push("", `FAILED with ${r.engines} engines: ${r.error}`);
+  for (const r of sotw)
+    if (!r.sotw!.ok) lines.push("", `SotW FAILED with ${r.engines} engines: ${r.sotw!.error}`);
   return lines.join("\n");
+}
+
+function mib(v: number | undefined): string {
+  return v === undefined ? "-" : v.toFixed(0);
+}
+
+function errorTotal(e: ErrorCounts | undefined): string {
+  if (!e) return "?";
+  return String(e.connect + e.stream + e.nacksSent + e.nacksReceived + e.protocolErrors);
 }
 
 function errorSummary(r: XdsRunResult): string {
