@@ -3,7 +3,7 @@
  * over mTLS on 127.0.0.1), driven by JSON-line commands from run.ts (see messages.ts). It runs in
  * its own process so that its CPU and memory are measured without the simulated engines'.
  *
- * Usage: bun run bench/xds/server.ts --pods 1000 --certs DIR [--manifests examples/local]
+ * Usage: bun run bench/xds/server.ts --pods 1000 --certs DIR [--mode Block|LogOnly] [--manifests examples/local]
  * (DIR holds the CA, server and engine certificates: bench/peers/export-fleet.ts writeCertificates)
  */
 import "reflect-metadata";
@@ -31,6 +31,9 @@ async function main(): Promise<void> {
     options: {
       pods: { type: "string" },
       certs: { type: "string" },
+      // A restarted server starts in the mode the fleet was in, as an operator rebuilds its cache
+      // from the cluster's current objects.
+      mode: { type: "string", default: "Block" },
       manifests: { type: "string", default: "examples/local" },
     },
   });
@@ -44,7 +47,9 @@ async function main(): Promise<void> {
   // One encoder for the server's life, as the operator's controller has: it remembers the
   // translation of each gateway version.
   const encoder = new PodConfigEncoder();
-  const initial = pushFleet(cache, encoder, fleet, "Block");
+  if (values.mode !== "Block" && values.mode !== "LogOnly")
+    throw new Error(`--mode ${values.mode}: expected Block or LogOnly`);
+  const initial = pushFleet(cache, encoder, fleet, values.mode);
 
   // The driver writes the certificates (bench/peers/export-fleet.ts writeCertificates), so that a
   // restarted server and the peer present the same CA to the same engines; it also deletes them.

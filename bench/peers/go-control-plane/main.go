@@ -44,6 +44,7 @@ const (
 func main() {
 	dir := flag.String("resources", "", "directory written by bench/peers/export-fleet.ts")
 	profile := flag.String("profile", "", "write PATH.cpu.pprof (whole run) and PATH.heap.pprof (at each full-GC stats)")
+	mode := flag.String("mode", "", "DenyRules mode to start in (default: fleet.json's initialMode); a restarted server starts where the fleet was")
 	keep := flag.Bool("keep", false, "leave DIR in place on exit (the driver restarts the server from it, then deletes it)")
 	flag.Parse()
 	if *dir == "" {
@@ -55,13 +56,13 @@ func main() {
 			os.RemoveAll(*dir)
 		}
 	}
-	if err := run(*dir, prof, remove); err != nil {
+	if err := run(*dir, *mode, prof, remove); err != nil {
 		remove()
 		fail(err)
 	}
 }
 
-func run(dir string, prof *profiler, remove func()) error {
+func run(dir, mode string, prof *profiler, remove func()) error {
 	if err := prof.start(); err != nil {
 		return err
 	}
@@ -76,7 +77,10 @@ func run(dir string, prof *profiler, remove func()) error {
 	}
 	snapshots := cache.NewSnapshotCache(true, cache.IDHash{}, logger)
 	fl := &fleetServer{fleet: f, cache: snapshots}
-	if _, err := fl.apply(f.initialMode); err != nil {
+	if mode == "" {
+		mode = f.initialMode
+	}
+	if _, err := fl.apply(mode); err != nil {
 		return err
 	}
 	setupMs := wallMs() - start
