@@ -108,7 +108,7 @@ if (import.meta.main) {
   const first = xdsReports(inputs[0]).ours;
   const m = first?.machine;
   const subtitle = m
-    ? `${m.cpus} vCPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Bun ${m.bun}; shared, loaded machine; ${first.date.slice(0, 10)}`
+    ? `${m.cpus} vCPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Bun ${m.bun}; shared machine (load: see bench/README.md); ${first.date.slice(0, 10)}`
     : "";
   const out = charts(inputs, subtitle);
   if (out.size === 0) throw new Error("no successful xDS runs in the given files");
