@@ -5,7 +5,7 @@
  * Each part runs in its own process, one after the other, and writes its own JSON; this driver
  * collects them into one file, bench/results/suite-<date>.json, with the machine and the commit.
  *
- *   bun run bench                            # N = 1000,5000, both servers (~15 min on a quiet 2-core machine)
+ *   bun run bench                            # N = 1000,5000, both servers (~6 min on this 2-core machine)
  *   bun run bench -- --n 1000,5000,10000 --timeout-s 600
  *   bun run bench -- --smoke                 # small N, short runs, for CI: exit 1 on any error, no timing assertions
  *   bun run bench -- --only xds,controller   # a subset (xds, controller, webhook, handler-cost)
