@@ -72,6 +72,8 @@ export interface SotwResult {
   readonly peakRssMiB?: number;
   readonly changes: ChangeResult[];
   readonly errors?: ErrorCounts;
+  /** ACKs the server could not match to the response in flight (a change then waits for fewer ACKs). */
+  readonly staleNonces?: number;
   readonly ok: boolean;
   readonly error?: string;
 }

@@ -418,8 +418,10 @@ async function runSotw(n: number, opts: Options, launch: ServerLaunch): Promise<
       changes.push(await change(run, round, false));
     const peak = peakRss(run.server.pid);
     partial.peakRssMiB = peak === undefined ? undefined : peak / MiB;
-    const errors = await errorCounts(run, await stats(run.server, deadline, false));
+    const end = await stats(run.server, deadline, false);
+    const errors = await errorCounts(run, end);
     partial.errors = errors;
+    partial.staleNonces = end.counters.staleNonces;
     const bad = Object.entries(errors).filter(([, v]) => v > 0);
     if (bad.length > 0) throw new Error(`protocol errors: ${bad.map(([k, v]) => `${k} ${v}`).join(", ")}`);
     return { ok: true, ...partial, changes };
