@@ -50,8 +50,7 @@ check typecheck bun run typecheck
 check lint bun run lint
 # Benchmarks are never timed assertions; their smoke runs (small N, exit 1 on any protocol error)
 # keep the harnesses working.
-check bench:xds:smoke bun run bench:xds:smoke
-check bench:controller:smoke bun run bench:controller:smoke
+check bench:smoke bun run bench -- --smoke
 
 # ---- tests --------------------------------------------------------------------------------------
 junit="$work/junit.xml"

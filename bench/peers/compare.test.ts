@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { XdsBenchReport, XdsRunResult } from "../xds/report.ts";
 import { compareRuns, formatComparison, parseServers } from "./compare.ts";
-import { summarize } from "./summarize.ts";
+import { markdownTables, summarize } from "./summarize.ts";
 
 function run(engines: number, coldStartMs: number, p50s: number[]): XdsRunResult {
   return {
@@ -59,6 +59,59 @@ describe("compareRuns", () => {
     expect(formatComparison(rows, "peer")).toContain("above 1 means ours is better");
   });
 
+  test("single-pod and reconnect metrics: medians over rounds, bytes to others summed, with a scenario each", () => {
+    const single = (latencyMs: number, bytesToOthers: number) => ({
+      round: 1,
+      mode: "Block",
+      index: 5,
+      changedNodes: 1,
+      latencyMs,
+      serverAckedMs: latencyMs,
+      serverCpuS: 0.01,
+      bytesToPod: 100,
+      bytesToOthers,
+      responses: 1,
+    });
+    const withScenarios = (latencies: number[], others: number, steadyMs: number): XdsRunResult => ({
+      ...run(10, 1000, [100]),
+      singlePod: latencies.map((l) => single(l, others)),
+      reconnect: {
+        restartMs: 500,
+        restartCpuS: 0.5,
+        steadyMs,
+        serverCpuS: 1,
+        clientsCpuS: 1,
+        bytesResent: 0,
+        serverBytesSent: 0,
+        responses: 0,
+        rssConnectedMiB: 10,
+        rssPerEngineKiB: 50,
+      },
+    });
+    const rows = compareRuns(
+      report([withScenarios([10, 30], 0, 2000)]),
+      report([withScenarios([1, 3], 7, 4000)]),
+    );
+    expect(rows.find((r) => r.metric === "single-pod latency ms")).toMatchObject({
+      scenario: "single-pod change",
+      ours: 20,
+      peer: 2,
+      ratio: 0.1,
+    });
+    // Bytes that must be 0 are summed over the rounds and never turned into a ratio.
+    expect(rows.find((r) => r.metric === "single-pod bytes to others")).toMatchObject({ ours: 0, peer: 14 });
+    expect(rows.find((r) => r.metric === "single-pod bytes to others")?.ratio).toBeUndefined();
+    expect(rows.find((r) => r.metric === "reconnect to steady s")).toMatchObject({
+      scenario: "reconnect storm",
+      ratio: 2,
+    });
+    // No SotW run: no value, no ratio.
+    expect(rows.find((r) => r.metric === "SotW change p99 ms")).toMatchObject({
+      ours: undefined,
+      peer: undefined,
+    });
+  });
+
   test("skips engine counts only one side measured", () => {
     expect(compareRuns(report([run(10, 1, [1])]), report([run(20, 1, [1])]))).toEqual([]);
   });
@@ -81,5 +134,24 @@ describe("summarize", () => {
     expect(summarize(runs)).toEqual([
       { engines: 10, metric: "m", runs: 3, ours: 2, peer: 2, ratio: { median: 2, min: 1, max: 4 } },
     ]);
+  });
+});
+
+describe("markdownTables", () => {
+  test("one table per scenario, a column triple per engine count", () => {
+    const rows = summarize([
+      [
+        { engines: 10, metric: "cold start s", scenario: "cold start", ours: 2, peer: 4, ratio: 2 },
+        { engines: 20, metric: "cold start s", scenario: "cold start", ours: 3, peer: 3, ratio: 1 },
+        { engines: 10, metric: "change p99 ms", scenario: "fan-out", ours: 100, peer: 50, ratio: 0.5 },
+      ],
+    ]);
+    const md = markdownTables(rows, "peer");
+    expect(md).toContain("**cold start**");
+    expect(md).toContain("**fan-out**");
+    expect(md).toContain("| metric | N=10 ours | peer | peer/ours | N=20 ours | peer | peer/ours |");
+    expect(md).toContain("| cold start s | 2.00 | 4.00 | 2.00 | 3.00 | 3.00 | 1.00 |");
+    // fan-out was measured at 10 engines only.
+    expect(md).toContain("| change p99 ms | 100 | 50.00 | 0.50 | – | – | – |");
   });
 });

@@ -96,7 +96,7 @@ function resourcesOf(cache: ConfigCache, nodeId: string): CachedResource[] {
 }
 
 /** The same certificates bench/xds/server.ts makes, written out whole (server key included). */
-async function writeCertificates(dir: string): Promise<void> {
+export async function writeCertificates(dir: string): Promise<void> {
   const ca = await createAuthority({ commonName: "microgateway bench CA" });
   const server = await issueServerCertificate(ca, {
     commonName: "microgateway bench xds",

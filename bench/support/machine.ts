@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, release, totalmem } from "node:os";
 
 /** What a result was measured on; printed in reports so numbers are never read without their machine. */
@@ -81,4 +81,30 @@ export async function busyCoresNow(ms = 1000): Promise<number> {
   await Bun.sleep(ms);
   const own = process.cpuUsage(self);
   return (machineBusySeconds() - before - (own.user + own.system) / 1e6) / (ms / 1000);
+}
+
+/** Peak resident set (VmHWM) of process `pid` in bytes, or undefined if /proc does not say. */
+export function peakRss(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("VmHWM:"));
+    const kib = Number(line?.match(/\d+/)?.[0]);
+    return Number.isFinite(kib) ? kib * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resets the peak resident set of `pid` to its current RSS (Linux: `5` into /proc/<pid>/clear_refs),
+ * so that `peakRss` afterwards is the peak of what follows. Returns false where that is not allowed.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createAuthority } from "../../src/certs/authority.ts";
 import { issueServerCertificate } from "../../src/certs/issue.ts";
+import { sourceState } from "../support/source-state.ts";
 import { machineBusySeconds, machineInfo } from "./machine.ts";
 import { benchReview } from "./pod.ts";
 import { machineLine, resultsTable, type WebhookRow } from "./report.ts";
@@ -100,7 +101,7 @@ const rows: WebhookRow[] = [];
 /** Per server: what it is, how it answered the hand-checked request, how busy the machine was before it. */
 const serverInfo: Record<string, unknown> = {};
 const machine = machineInfo();
-const source = sourceState();
+const source = sourceState(REPO);
 const review = benchReview();
 const tmp = mkdtempSync(join(tmpdir(), "mgw-webhook-bench-"));
 const reviewFile = join(tmp, "review.json");
@@ -336,23 +337,6 @@ function checkCounters(what: string, before: StatsEvent, after: StatsEvent, wrkR
   }
   if (requests < wrkRequests)
     problems.push(`${what}: wrk counted ${wrkRequests} responses, the server only ${requests}`);
-}
-
-/**
- * The commit measured, and the files under src/ that differ from it: others work in the same
- * checkout, and the servers run whatever the working tree holds.
- */
-function sourceState(): { commit: string; uncommittedSrc: string[] } {
-  // trimEnd only: a porcelain line starts with a status column that may be a space.
-  const git = (...args: string[]) =>
-    Bun.spawnSync(["git", ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" })
-      .stdout.toString()
-      .trimEnd();
-  const changed = git("status", "--porcelain", "--", "src");
-  return {
-    commit: git("rev-parse", "HEAD"),
-    uncommittedSrc: changed === "" ? [] : changed.split("\n").map((l) => l.slice(3)),
-  };
 }
 
 /** Cores other processes keep busy, sampled over `ms` while the driver waits. */

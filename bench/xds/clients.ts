@@ -1,9 +1,12 @@
 /**
- * The xDS benchmark's engines process: N simulated engines (simulated-engine.ts), each with its own
- * TLS 1.3 connection and delta ADS stream, connected in batches. It runs apart from the server so
- * that the server's CPU figures exclude the clients' work (both still share the machine's cores).
+ * The xDS benchmark's engines process: simulated engines (simulated-engine.ts), each with its own
+ * TLS 1.3 connection and ADS stream, connected in batches. It runs apart from the server so that
+ * the server's CPU figures exclude the clients' work (both still share the machine's cores). The
+ * driver may split the fleet over several of these processes (`--first` is the global index of
+ * this process's first engine).
  *
- * Usage: bun run bench/xds/clients.ts --port 40000 --certs /tmp/dir --engines 1000 [--batch 200]
+ * Usage: bun run bench/xds/clients.ts --port 40000 --certs /tmp/dir --engines 1000 [--first 0]
+ *          [--batch 200] [--protocol delta|sotw]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +20,7 @@ import {
   type EngineHooks,
   type EngineTarget,
   SimulatedEngine,
+  type XdsProtocol,
 } from "./simulated-engine.ts";
 
 const send = (e: ClientsEvent) => emit(e);
@@ -27,32 +31,38 @@ function main(): void {
       port: { type: "string" },
       certs: { type: "string" },
       engines: { type: "string" },
+      first: { type: "string", default: "0" },
       batch: { type: "string", default: "200" },
+      protocol: { type: "string", default: "delta" },
     },
   });
   const n = positive("--engines", values.engines);
+  const first = Number(values.first);
+  if (!Number.isInteger(first) || first < 0)
+    throw new Error(`--first ${values.first}: expected an integer >= 0`);
   const batch = positive("--batch", values.batch);
   const port = positive("--port", values.port);
+  if (values.protocol !== "delta" && values.protocol !== "sotw")
+    throw new Error(`--protocol ${values.protocol}: expected delta or sotw`);
+  const protocol: XdsProtocol = values.protocol;
   if (!values.certs) throw new Error("--certs <dir> is required");
   const certs = values.certs;
-  const target: EngineTarget = {
-    url: `https://127.0.0.1:${port}`,
-    tls: {
-      ca: readFileSync(join(certs, CERT_FILES.ca), "utf8"),
-      cert: readFileSync(join(certs, CERT_FILES.cert), "utf8"),
-      key: readFileSync(join(certs, CERT_FILES.key), "utf8"),
-      minVersion: "TLSv1.3",
-      maxVersion: "TLSv1.3",
-    },
+  const tls: EngineTarget["tls"] = {
+    ca: readFileSync(join(certs, CERT_FILES.ca), "utf8"),
+    cert: readFileSync(join(certs, CERT_FILES.cert), "utf8"),
+    key: readFileSync(join(certs, CERT_FILES.key), "utf8"),
+    minVersion: "TLSv1.3",
+    maxVersion: "TLSv1.3",
   };
+  const targetAt = (p: number): EngineTarget => ({ url: `https://127.0.0.1:${p}`, tls });
 
   const counters: EngineCounters = { responses: 0, bytesReceived: 0, nacksSent: 0, streamErrors: 0 };
   let connectErrors = 0;
   let ready = 0;
+  let disconnected = 0;
   let firstError: string | undefined;
   let failureReported = false;
-  let start = 0;
-  let awaiting: { version: string; since: number; converged: number } | undefined;
+  let awaiting: { since: number; engines: Set<SimulatedEngine> | undefined; converged: number } | undefined;
 
   const reportFailure = () => {
     if (failureReported) return;
@@ -62,11 +72,17 @@ function main(): void {
       message: `${counters.streamErrors} engine stream(s) failed after connecting; first: ${firstError}`,
     });
   };
+  const awaitedCount = () => awaiting?.engines?.size ?? n;
   const checkConverged = () => {
-    if (!awaiting || awaiting.converged < n) return;
-    const since = awaiting.since;
+    if (!awaiting || awaiting.converged < awaitedCount()) return;
+    const { since } = awaiting;
+    const awaited = awaiting.engines ? [...awaiting.engines] : engines;
     awaiting = undefined;
-    send({ event: "converged", latenciesMs: engines.map((e) => round3(e.listenerAt - since)) });
+    send({
+      event: "converged",
+      latenciesMs: awaited.map((e) => round3(e.listenerAt - since)),
+      versions: [...new Set(awaited.map((e) => e.listenerVersion))],
+    });
   };
   const hooks: EngineHooks = {
     connected(_engine, error) {
@@ -75,20 +91,36 @@ function main(): void {
       firstError ??= error;
     },
     ready() {
-      if (++ready === n) send({ event: "ready", coldStartMs: wallMs() - start });
+      if (++ready === n) send({ event: "ready", at: wallMs() });
     },
-    listener(engine, previous) {
-      if (awaiting && engine.listenerVersion === awaiting.version && previous !== awaiting.version) {
-        awaiting.converged++;
-        checkConverged();
-      }
+    listener(engine) {
+      // The first Listener response since the mark is the one the awaited change produced.
+      if (!awaiting || engine.listenerResponses !== engine.mark + 1) return;
+      if (awaiting.engines && !awaiting.engines.has(engine)) return;
+      awaiting.converged++;
+      checkConverged();
     },
     failed(_engine, message) {
       firstError ??= message;
       reportFailure();
     },
+    disconnected() {
+      if (++disconnected === n) send({ event: "disconnected", at: wallMs() });
+    },
   };
-  const engines = Array.from({ length: n }, (_, i) => new SimulatedEngine(benchNodeId(i), hooks, counters));
+  const engines = Array.from(
+    { length: n },
+    (_, i) => new SimulatedEngine(benchNodeId(first + i), hooks, counters, protocol),
+  );
+  const local = (global: readonly number[]) =>
+    global.filter((g) => g >= first && g < first + n).map((g) => engines[g - first]!);
+
+  /** Connects `list` in batches: the accept queue and the handshake CPU spike stay bounded, as in a rolling deploy. */
+  const connectAll = async (list: SimulatedEngine[], target: EngineTarget) => {
+    for (let i = 0; i < list.length; i += batch) {
+      await Promise.all(list.slice(i, i + batch).map((e) => e.connect(target)));
+    }
+  };
 
   const exit = () => {
     for (const e of engines) e.close();
@@ -96,10 +128,22 @@ function main(): void {
   };
   listenForCommands<ClientsCommand>((command) => {
     switch (command.cmd) {
+      case "connect": {
+        const startedAt = wallMs();
+        void connectAll(engines, targetAt(port)).then(() =>
+          send({ event: "connected", startedAt, at: wallMs(), connectErrors, firstError }),
+        );
+        return;
+      }
+      case "mark":
+        for (const e of engines) e.mark = e.listenerResponses;
+        send({ event: "marked" });
+        return;
       case "await": {
+        const set = command.engines ? new Set(local(command.engines)) : undefined;
         let converged = 0;
-        for (const e of engines) if (e.listenerVersion === command.version) converged++;
-        awaiting = { version: command.version, since: command.since, converged };
+        for (const e of set ?? engines) if (e.listenerResponses > e.mark) converged++;
+        awaiting = { since: command.since, engines: set, converged };
         checkConverged();
         return;
       }
@@ -113,7 +157,27 @@ function main(): void {
           connectErrors,
           ...counters,
           firstError,
+          engineBytes: local(command.engines ?? []).map((e) => e.bytesReceived),
         });
+        return;
+      }
+      case "expect-disconnect":
+        disconnected = 0;
+        for (const e of engines) e.expectDisconnect();
+        return;
+      case "reconnect": {
+        const errorsBefore = connectErrors;
+        void connectAll(
+          engines.filter((e) => e.isDisconnected),
+          targetAt(command.port),
+        ).then(() =>
+          send({
+            event: "reconnected",
+            at: wallMs(),
+            connectErrors: connectErrors - errorsBefore,
+            firstError,
+          }),
+        );
         return;
       }
       case "exit":
@@ -121,15 +185,6 @@ function main(): void {
         return;
     }
   }, exit);
-
-  void (async () => {
-    start = wallMs();
-    // Batches keep the accept queue and the handshake CPU spike bounded, as a rolling deploy would.
-    for (let i = 0; i < n; i += batch) {
-      await Promise.all(engines.slice(i, i + batch).map((e) => e.connect(target)));
-    }
-    send({ event: "connected", connectMs: wallMs() - start, connectErrors, firstError });
-  })();
 }
 
 function positive(flag: string, value: string | undefined): number {

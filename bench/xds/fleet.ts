@@ -125,6 +125,36 @@ export function pushFleet(
   };
 }
 
+/**
+ * Gives pod number `index` alone the configuration `model` describes for it, and leaves every other
+ * pod alone: the change of one pod (its own labels or spec, or a policy only it uses).
+ */
+export function pushPod(
+  cache: ConfigCache,
+  encoder: PodConfigEncoder,
+  model: Model,
+  fleet: BenchFleet,
+  index: number,
+): FleetPush {
+  const pod = fleet.pods[index];
+  if (!pod) throw new Error(`change-pod: no pod ${index} (the fleet has ${fleet.pods.length})`);
+  const start = wallMs();
+  const { resources } = encoder.encode(model, pod);
+  const encoded = wallMs();
+  const nodeId = nodeIdOf(pod.metadata);
+  const changedNodes = cache.setNode(nodeId, resources).size > 0 ? 1 : 0;
+  const end = wallMs();
+  const [listener] = cache.resources(nodeId, TypeUrl.Listener).values();
+  return {
+    modelMs: 0,
+    translateEncodeMs: encoded - start,
+    setNodeMs: end - encoded,
+    totalMs: end - start,
+    changedNodes,
+    listenerVersion: listener?.version ?? "",
+  };
+}
+
 /** The one listener version all pods have; throws if pods differ (the engines could not be checked then). */
 function sharedListenerVersion(cache: ConfigCache, pods: readonly PodInfo[]): string {
   const versions = new Set<string>();

@@ -19,8 +19,13 @@ export type ServerCommand =
   | { readonly cmd: "change"; readonly mode: ThreatHandlingMode }
   /** Report resource usage; `gc` runs a full collection first (for memory, never for CPU samples). */
   | { readonly cmd: "stats"; readonly gc?: boolean }
-  /** Answer once the server has processed at least `acks` ACKs in total. */
-  | { readonly cmd: "settle"; readonly acks: number }
+  /** Give pod number `index` alone the configuration of `mode` (a change that concerns one pod). */
+  | { readonly cmd: "change-pod"; readonly index: number; readonly mode: ThreatHandlingMode }
+  /**
+   * Answer once the server has processed at least `acks` ACKs and `subscriptions` subscriptions
+   * (first requests of a type on a stream) in total.
+   */
+  | { readonly cmd: "settle"; readonly acks: number; readonly subscriptions?: number }
   | { readonly cmd: "exit" };
 
 /** The server is listening; engines may connect with the certificates in `certDir`. */
@@ -61,7 +66,7 @@ export interface ServerStats {
   readonly cpu: { readonly user: number; readonly system: number };
   readonly rss: number;
   readonly heapUsed: number;
-  readonly counters: XdsCounters;
+  readonly counters: XdsCounters & { readonly subscriptions?: number };
   readonly distinctResources: number;
 }
 
@@ -79,15 +84,29 @@ export type ServerEvent = ServerReady | ServerChanged | ServerStats | ServerSett
 
 /** Commands the clients process understands. */
 export type ClientsCommand =
-  /** Answer with `converged` once every engine runs listener `version`; latencies count from `since`. */
-  | { readonly cmd: "await"; readonly version: string; readonly since: number }
-  | { readonly cmd: "stats" }
+  /** Connect every engine (in batches) and bring it up: the cold start. */
+  | { readonly cmd: "connect" }
+  /** Remember every engine's Listener response count; answered with `marked`. */
+  | { readonly cmd: "mark" }
+  /**
+   * Answer with `converged` once every engine (or those of `engines`, by global index) has received
+   * a Listener response since the last `mark`; latencies count from `since`.
+   */
+  | { readonly cmd: "await"; readonly since: number; readonly engines?: readonly number[] }
+  /** Report counters; `engines` (global indices) adds those engines' own byte counts. */
+  | { readonly cmd: "stats"; readonly engines?: readonly number[] }
+  /** The server is about to go away: a closing connection is expected; `disconnected` once all closed. */
+  | { readonly cmd: "expect-disconnect" }
+  /** Reconnect every engine to `port` with what it runs (`initial_resource_versions`). */
+  | { readonly cmd: "reconnect"; readonly port: number }
   | { readonly cmd: "exit" };
 
 /** Every engine finished its TLS handshake (or failed to). */
 export interface ClientsConnected {
   readonly event: "connected";
-  readonly connectMs: number;
+  /** `wallMs()` when this process started connecting, and when its last handshake ended. */
+  readonly startedAt: number;
+  readonly at: number;
   readonly connectErrors: number;
   /** The first connect error, to say why. */
   readonly firstError?: string;
@@ -96,15 +115,36 @@ export interface ClientsConnected {
 /** Every engine has ACKed its first Cluster and Listener responses. */
 export interface ClientsReady {
   readonly event: "ready";
-  /** From the first connect to the last engine's Listener ACK. */
-  readonly coldStartMs: number;
+  /** `wallMs()` of the last engine's Listener ACK. */
+  readonly at: number;
 }
 
-/** Every engine runs the awaited listener version. */
+/** Every engine's Listener response count is remembered. */
+export interface ClientsMarked {
+  readonly event: "marked";
+}
+
+/** Every awaited engine received a new Listener response. */
 export interface ClientsConverged {
   readonly event: "converged";
-  /** Per engine, ms from `since` to the arrival of the response carrying the version. */
+  /** Per awaited engine, ms from `since` to the arrival of its first Listener response since `mark`. */
   readonly latenciesMs: number[];
+  /** The distinct listener versions the awaited engines run now. */
+  readonly versions: string[];
+}
+
+/** Every engine's connection closed after `expect-disconnect`. */
+export interface ClientsDisconnected {
+  readonly event: "disconnected";
+  readonly at: number;
+}
+
+/** Every engine reconnected and sent its subscriptions (`reconnect`). */
+export interface ClientsReconnected {
+  readonly event: "reconnected";
+  readonly at: number;
+  readonly connectErrors: number;
+  readonly firstError?: string;
 }
 
 /** Counts of what the engines saw, and the clients process's own resource usage. */
@@ -123,6 +163,8 @@ export interface ClientsStats {
   /** gRPC payload bytes received, framing included. */
   readonly bytesReceived: number;
   readonly firstError?: string;
+  /** Bytes received by each engine asked for in `stats.engines`, in that order. */
+  readonly engineBytes: number[];
 }
 
 /** Some engines failed before all became ready: the run cannot succeed. */
@@ -131,4 +173,12 @@ export interface ClientsFailed {
   readonly message: string;
 }
 
-export type ClientsEvent = ClientsConnected | ClientsReady | ClientsConverged | ClientsStats | ClientsFailed;
+export type ClientsEvent =
+  | ClientsConnected
+  | ClientsReady
+  | ClientsMarked
+  | ClientsConverged
+  | ClientsDisconnected
+  | ClientsReconnected
+  | ClientsStats
+  | ClientsFailed;

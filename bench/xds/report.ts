@@ -25,6 +25,59 @@ export interface ChangeResult {
   readonly bytesReceived: number;
 }
 
+/** A change that concerns one pod: its latency, and what every other engine received (must be 0). */
+export interface SinglePodResult {
+  readonly round: number;
+  readonly mode: string;
+  readonly index: number;
+  readonly changedNodes: number;
+  /** From the driver sending `change-pod` to the pod's engine receiving its new listener. */
+  readonly latencyMs: number;
+  /** From the driver sending `change-pod` to the server having processed the engine's ACK. */
+  readonly serverAckedMs: number;
+  readonly serverCpuS: number;
+  /** gRPC bytes the changed pod's engine received. */
+  readonly bytesToPod: number;
+  /** gRPC bytes all other engines received together, until 250 ms after the ACK. */
+  readonly bytesToOthers: number;
+  readonly responses: number;
+}
+
+/** The server restarts; every engine reconnects with `initial_resource_versions`. */
+export interface ReconnectResult {
+  /** From spawning the new server process to it listening (translation of all pods included). */
+  readonly restartMs: number;
+  /** Server CPU from spawn to listening. */
+  readonly restartCpuS: number;
+  /** From the driver sending `reconnect` to every engine reconnected and the server holding 2N subscriptions. */
+  readonly steadyMs: number;
+  /** Server CPU over `steadyMs` (handshakes, stream setup, subscriptions, anything re-sent). */
+  readonly serverCpuS: number;
+  readonly clientsCpuS: number;
+  /** gRPC bytes the engines received from `reconnect` until 250 ms after steady state. */
+  readonly bytesResent: number;
+  /** Resource bytes and responses the server counted over the same window. */
+  readonly serverBytesSent: number;
+  readonly responses: number;
+  readonly peakRssMiB?: number;
+  readonly rssConnectedMiB: number;
+  readonly rssPerEngineKiB: number;
+}
+
+/** The same fan-out with the engines speaking state of the world (StreamAggregatedResources). */
+export interface SotwResult {
+  readonly coldStartMs?: number;
+  readonly cpuColdStartS?: number;
+  readonly rssPerEngineKiB?: number;
+  readonly peakRssMiB?: number;
+  readonly changes: ChangeResult[];
+  readonly errors?: ErrorCounts;
+  /** ACKs the server could not match to the response in flight (a change then waits for fewer ACKs). */
+  readonly staleNonces?: number;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
 /** Protocol health of a run; every field must be 0. */
 export interface ErrorCounts {
   readonly connect: number;
@@ -67,8 +120,15 @@ export interface XdsRunResult {
     readonly distinctResources: number;
     readonly staleNonces: number;
   };
-  readonly clients?: { readonly rssMiB: number; readonly cpuColdStartS: number };
+  readonly clients?: { readonly rssMiB: number; readonly cpuColdStartS: number; readonly procs: number };
+  /** Server peak RSS (VmHWM) during the cold start, and during the fan-out changes, MiB. */
+  readonly peakRssColdStartMiB?: number;
+  readonly peakRssChangesMiB?: number;
+  /** Fan-out: one change to the policy every pod shares. */
   readonly changes: ChangeResult[];
+  readonly singlePod?: SinglePodResult[];
+  readonly reconnect?: ReconnectResult;
+  readonly sotw?: SotwResult;
   readonly errors?: ErrorCounts;
 }
 
@@ -78,7 +138,13 @@ export interface XdsBenchReport {
   readonly date: string;
   readonly command: string;
   readonly machine: MachineInfo;
-  readonly options: { readonly batch: number; readonly rounds: number; readonly timeoutS: number };
+  readonly options: {
+    readonly batch: number;
+    readonly rounds: number;
+    readonly timeoutS: number;
+    readonly clientProcs?: number;
+    readonly scenarios?: readonly string[];
+  };
   readonly runs: XdsRunResult[];
 }
 
@@ -90,7 +156,7 @@ export function formatReport(report: XdsBenchReport): string {
     `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Bun ${m.bun}`,
     `command: ${report.command}`,
     "",
-    `Connect (engines connect in batches of ${report.options.batch}; RSS after a full GC):`,
+    `Cold start (engines connect in batches of ${report.options.batch}, ${report.options.clientProcs ?? 1} clients process(es); RSS after a full GC; peak RSS = VmHWM during the cold start):`,
     table(
       [
         "engines",
@@ -102,6 +168,8 @@ export function formatReport(report: XdsBenchReport): string {
         "RSS conn. MiB",
         "RSS KiB/eng",
         "heap KiB/eng",
+        "peak RSS MiB",
+        "clients CPU s",
         "errors",
       ],
       report.runs.map((r) =>
@@ -116,13 +184,15 @@ export function formatReport(report: XdsBenchReport): string {
               r.server.rssConnectedMiB.toFixed(0),
               r.server.rssPerEngineKiB.toFixed(1),
               r.server.heapPerEngineKiB.toFixed(1),
+              mib(r.peakRssColdStartMiB),
+              r.clients ? r.clients.cpuColdStartS.toFixed(2) : "-",
               errorSummary(r),
             ]
-          : [r.engines, load(r), "-", "-", "-", "-", "-", "-", "-", r.error ?? "failed"],
+          : [r.engines, load(r), "-", "-", "-", "-", "-", "-", "-", "-", "-", r.error ?? "failed"],
       ),
     ),
     "",
-    "One DenyRules change reaching every engine (latency: driver sends `change` -> new listener at the engine):",
+    "Fan-out: one DenyRules change reaching every engine (latency: driver sends `change` -> new listener at the engine):",
     table(
       [
         "engines",
@@ -135,6 +205,7 @@ export function formatReport(report: XdsBenchReport): string {
         "max ms",
         "all ACKed ms",
         "srv CPU s",
+        "clients CPU s",
         "MiB sent",
       ],
       report.runs.flatMap((r) =>
@@ -149,14 +220,146 @@ export function formatReport(report: XdsBenchReport): string {
           c.latencyMs.max.toFixed(0),
           c.serverAckedMs.toFixed(0),
           c.serverCpuS.toFixed(2),
+          c.clientsCpuS.toFixed(2),
           (c.bytesSent / 2 ** 20).toFixed(1),
         ]),
       ),
     ),
   ];
+  const singles = report.runs.flatMap((r) => (r.singlePod ?? []).map((c) => ({ r, c })));
+  if (singles.length > 0) {
+    lines.push(
+      "",
+      "Single-pod change (pod N/2 moves to the other mode and back; bytes to others counted until 250 ms after its ACK):",
+      table(
+        [
+          "engines",
+          "#",
+          "mode",
+          "latency ms",
+          "all ACKed ms",
+          "srv CPU ms",
+          "bytes to pod",
+          "bytes to others",
+        ],
+        singles.map(({ r, c }) => [
+          r.engines,
+          c.round,
+          c.mode,
+          c.latencyMs.toFixed(1),
+          c.serverAckedMs.toFixed(1),
+          (c.serverCpuS * 1000).toFixed(1),
+          c.bytesToPod,
+          c.bytesToOthers,
+        ]),
+      ),
+    );
+  }
+  const storms = report.runs.filter((r) => r.reconnect);
+  if (storms.length > 0) {
+    lines.push(
+      "",
+      "Reconnect storm (server process restarts; every engine reconnects with initial_resource_versions):",
+      table(
+        [
+          "engines",
+          "restart s",
+          "restart CPU s",
+          "steady s",
+          "srv CPU s",
+          "clients CPU s",
+          "bytes re-sent",
+          "resource B sent",
+          "responses",
+          "peak RSS MiB",
+          "RSS KiB/eng",
+        ],
+        storms.map((r) => {
+          const x = r.reconnect!;
+          return [
+            r.engines,
+            s(x.restartMs),
+            x.restartCpuS.toFixed(2),
+            s(x.steadyMs),
+            x.serverCpuS.toFixed(2),
+            x.clientsCpuS.toFixed(2),
+            x.bytesResent,
+            x.serverBytesSent,
+            x.responses,
+            mib(x.peakRssMiB),
+            x.rssPerEngineKiB.toFixed(1),
+          ];
+        }),
+      ),
+    );
+  }
+  const sotw = report.runs.filter((r) => r.sotw);
+  if (sotw.length > 0) {
+    lines.push(
+      "",
+      "Delta vs state of the world (the same changes; SotW engines on StreamAggregatedResources):",
+      table(
+        [
+          "engines",
+          "#",
+          "mode",
+          "delta p99 ms",
+          "SotW p99 ms",
+          "delta srv CPU s",
+          "SotW srv CPU s",
+          "delta MiB rcvd",
+          "SotW MiB rcvd",
+          "delta resp.",
+          "SotW resp.",
+        ],
+        sotw.flatMap((r) =>
+          r.sotw!.changes.map((c) => {
+            const d = r.changes.find((x) => x.round === c.round);
+            return [
+              r.engines,
+              c.round,
+              c.mode,
+              d ? d.latencyMs.p99.toFixed(0) : "-",
+              c.latencyMs.p99.toFixed(0),
+              d ? d.serverCpuS.toFixed(2) : "-",
+              c.serverCpuS.toFixed(2),
+              d ? (d.bytesReceived / 2 ** 20).toFixed(2) : "-",
+              (c.bytesReceived / 2 ** 20).toFixed(2),
+              d ? d.responses : "-",
+              c.responses,
+            ];
+          }),
+        ),
+      ),
+      table(
+        ["engines", "SotW cold start s", "SotW cold start srv CPU s", "SotW RSS KiB/eng", "SotW errors"],
+        sotw.map((r) => {
+          const x = r.sotw!;
+          return [
+            r.engines,
+            s(x.coldStartMs),
+            x.cpuColdStartS?.toFixed(2) ?? "-",
+            x.rssPerEngineKiB?.toFixed(1) ?? "-",
+            x.ok ? errorTotal(x.errors) : (x.error ?? "failed"),
+          ];
+        }),
+      ),
+    );
+  }
   const failed = report.runs.filter((r) => !r.ok);
   for (const r of failed) lines.push("", `FAILED with ${r.engines} engines: ${r.error}`);
+  for (const r of sotw)
+    if (!r.sotw!.ok) lines.push("", `SotW FAILED with ${r.engines} engines: ${r.sotw!.error}`);
   return lines.join("\n");
+}
+
+function mib(v: number | undefined): string {
+  return v === undefined ? "-" : v.toFixed(0);
+}
+
+function errorTotal(e: ErrorCounts | undefined): string {
+  if (!e) return "?";
+  return String(e.connect + e.stream + e.nacksSent + e.nacksReceived + e.protocolErrors);
 }
 
 function errorSummary(r: XdsRunResult): string {

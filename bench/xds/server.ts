@@ -3,30 +3,39 @@
  * over mTLS on 127.0.0.1), driven by JSON-line commands from run.ts (see messages.ts). It runs in
  * its own process so that its CPU and memory are measured without the simulated engines'.
  *
- * Usage: bun run bench/xds/server.ts --pods 1000 [--manifests examples/local]
+ * Usage: bun run bench/xds/server.ts --pods 1000 --certs DIR [--mode Block|LogOnly] [--manifests examples/local]
+ * (DIR holds the CA, server and engine certificates: bench/peers/export-fleet.ts writeCertificates)
  */
 import "reflect-metadata";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createAuthority } from "../../src/certs/authority.ts";
-import { engineSpiffeId } from "../../src/certs/identity.ts";
-import { issueClientCertificate, issueServerCertificate } from "../../src/certs/issue.ts";
+import type { Model } from "../../src/model/model.ts";
+import type { ThreatHandlingMode } from "../../src/model/types.ts";
 import { PodConfigEncoder } from "../../src/translate/pod-config-encoder.ts";
 import { ConfigCache } from "../../src/xds/config-cache.ts";
 import { EngineStatusStore } from "../../src/xds/engine-status.ts";
 import { startXdsServer, type XdsServer } from "../../src/xds/server.ts";
+import { EXPORT_FILES } from "../peers/export-fleet.ts";
 import { wallMs } from "../support/clock.ts";
 import { emit, listenForCommands } from "../support/command-channel.ts";
-import { BENCH_NAMESPACE, loadBenchFleet, pushFleet } from "./fleet.ts";
+import { benchModel, loadBenchFleet, pushFleet, pushPod } from "./fleet.ts";
 import { CERT_FILES, type ServerCommand, type ServerEvent } from "./messages.ts";
 
 const send = (e: ServerEvent) => emit(e);
+/** How often a `settle` that waits for subscriptions looks at the status store. */
+const SUBSCRIPTION_POLL_MS = 20;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { pods: { type: "string" }, manifests: { type: "string", default: "examples/local" } },
+    options: {
+      pods: { type: "string" },
+      certs: { type: "string" },
+      // A restarted server starts in the mode the fleet was in, as an operator rebuilds its cache
+      // from the cluster's current objects.
+      mode: { type: "string", default: "Block" },
+      manifests: { type: "string", default: "examples/local" },
+    },
   });
   const pods = Number(values.pods);
   if (!Number.isInteger(pods) || pods < 1)
@@ -38,32 +47,22 @@ async function main(): Promise<void> {
   // One encoder for the server's life, as the operator's controller has: it remembers the
   // translation of each gateway version.
   const encoder = new PodConfigEncoder();
-  const initial = pushFleet(cache, encoder, fleet, "Block");
+  if (values.mode !== "Block" && values.mode !== "LogOnly")
+    throw new Error(`--mode ${values.mode}: expected Block or LogOnly`);
+  const initial = pushFleet(cache, encoder, fleet, values.mode);
 
-  const ca = await createAuthority({ commonName: "microgateway bench CA" });
-  const serverCert = await issueServerCertificate(ca, {
-    commonName: "microgateway bench xds",
-    dnsNames: ["localhost"],
-    ipAddresses: ["127.0.0.1"],
-  });
-  // One client certificate for all engines: they all live in namespace bench, and the handshake
-  // cost is the same whether the certificates differ or not.
-  const engine = await issueClientCertificate(ca, {
-    commonName: "bench engine",
-    uris: [engineSpiffeId(BENCH_NAMESPACE)],
-  });
-  const certDir = mkdtempSync(join(tmpdir(), "microgateway-bench-xds-"));
-  writeFileSync(join(certDir, CERT_FILES.ca), ca.certificatePem);
-  writeFileSync(join(certDir, CERT_FILES.cert), engine.chainPem);
-  writeFileSync(join(certDir, CERT_FILES.key), engine.privateKeyPem, { mode: 0o600 });
-
+  // The driver writes the certificates (bench/peers/export-fleet.ts writeCertificates), so that a
+  // restarted server and the peer present the same CA to the same engines; it also deletes them.
+  const certDir = values.certs;
+  if (!certDir) throw new Error("--certs <dir> is required (written by the driver)");
+  const read = (file: string) => readFileSync(join(certDir, file), "utf8");
   const xds: XdsServer = await startXdsServer({
     cache,
     status,
     tls: {
-      certificatePem: serverCert.chainPem,
-      privateKeyPem: serverCert.privateKeyPem,
-      caPem: ca.certificatePem,
+      certificatePem: read(EXPORT_FILES.serverCert),
+      privateKeyPem: read(EXPORT_FILES.serverKey),
+      caPem: read(CERT_FILES.ca),
     },
     host: "127.0.0.1",
     port: 0,
@@ -75,24 +74,26 @@ async function main(): Promise<void> {
     },
   });
 
-  let settle: { acks: number; unsubscribe: () => void } | undefined;
+  let settle: { acks: number; subscriptions: number; unsubscribe: () => void } | undefined;
   const checkSettled = () => {
     if (!settle || status.counters.acks < settle.acks) return;
+    if (settle.subscriptions > 0 && subscriptions(status) < settle.subscriptions) return;
     settle.unsubscribe();
     send({ event: "settled", at: wallMs(), acks: status.counters.acks });
     settle = undefined;
   };
+  // Models by mode for single-pod changes: a controller holds its model, it does not rebuild it
+  // for one pod (the full change in pushFleet does rebuild it, as after a policy edit).
+  const models = new Map<ThreatHandlingMode, Model>();
 
   let exiting = false;
   const exit = async () => {
     if (exiting) return;
     exiting = true;
     await xds.close();
-    rmSync(certDir, { recursive: true, force: true });
     process.exit(0);
   };
 
-  // Ctrl-C reaches the whole process group: still remove the private key from /tmp.
   process.on("SIGINT", exit);
   process.on("SIGTERM", exit);
   listenForCommands<ServerCommand>(async (command) => {
@@ -101,6 +102,16 @@ async function main(): Promise<void> {
         const receivedAt = wallMs();
         const push = pushFleet(cache, encoder, fleet, command.mode);
         send({ event: "changed", receivedAt, ...push });
+        return;
+      }
+      case "change-pod": {
+        const receivedAt = wallMs();
+        let model = models.get(command.mode);
+        if (!model) {
+          model = benchModel(fleet, command.mode);
+          models.set(command.mode, model);
+        }
+        send({ event: "changed", receivedAt, ...pushPod(cache, encoder, model, fleet, command.index) });
         return;
       }
       case "stats": {
@@ -112,15 +123,25 @@ async function main(): Promise<void> {
           cpu: process.cpuUsage(),
           rss: mem.rss,
           heapUsed: mem.heapUsed,
-          counters: { ...status.counters },
+          counters: { ...status.counters, subscriptions: subscriptions(status) },
           distinctResources: cache.distinctResources,
         });
         return;
       }
       case "settle": {
         settle?.unsubscribe();
-        // Every ACK goes through status.accept, which notifies subscribers: no polling needed.
-        settle = { acks: command.acks, unsubscribe: status.subscribe(checkSettled) };
+        // Every ACK goes through status.accept, which notifies subscribers. A subscription does not
+        // notify (only a stream's first request does), so waiting for subscriptions also polls.
+        const unsubscribe = status.subscribe(checkSettled);
+        const poll = command.subscriptions ? setInterval(checkSettled, SUBSCRIPTION_POLL_MS) : undefined;
+        settle = {
+          acks: command.acks,
+          subscriptions: command.subscriptions ?? 0,
+          unsubscribe: () => {
+            unsubscribe();
+            clearInterval(poll);
+          },
+        };
         checkSettled();
         return;
       }
@@ -138,6 +159,16 @@ async function main(): Promise<void> {
     setupMs: initial.totalMs,
     listenerVersion: initial.listenerVersion,
   });
+}
+
+/**
+ * Subscriptions the server holds on open streams: (node, type) pairs it has a request for. A
+ * fresh server that N engines reconnected to, each subscribing Cluster and Listener, holds 2N.
+ */
+function subscriptions(status: EngineStatusStore): number {
+  let n = 0;
+  for (const e of status.all()) if (e.streams > 0) n += e.types.size;
+  return n;
 }
 
 main().catch((e: unknown) => {

@@ -1,31 +1,46 @@
 /**
- * One simulated engine: its own TLS connection and one delta ADS stream, speaking to the server the
- * way Envoy does at startup and on updates:
+ * One simulated engine: its own TLS connection and one ADS stream, speaking to the server the way
+ * Envoy does at startup, on updates and after the server restarts. Delta (the default):
  *   1. request Cluster (wildcard) with the node id,
  *   2. ACK the first Cluster response, then subscribe Listener (wildcard),
- *   3. ACK every response (response_nonce = nonce, same type_url), NACK one it cannot use.
+ *   3. ACK every response (response_nonce = nonce, same type_url), NACK one it cannot use,
+ *   4. after a reconnect, subscribe both types at once with `initial_resource_versions` (what it runs).
+ * State of the world (`protocol: "sotw"`) follows the same steps on StreamAggregatedResources, and
+ * its ACKs carry the response's version_info.
  * No timers and no per-message closures: thousands of these share one process.
+ *
+ * @example
+ *   const engine = new SimulatedEngine("bench-0.bench", hooks, counters, "delta");
+ *   await engine.connect({ url: "https://127.0.0.1:40000", tls });
  */
 import * as http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
   type DeltaDiscoveryRequest,
   DeltaDiscoveryRequestSchema,
+  type DiscoveryRequest,
+  DiscoveryRequestSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
 import { TypeUrl } from "../../src/xds/resource-types.ts";
 import { wallMs } from "../support/clock.ts";
 import { type DeltaResponseView, readDeltaResponse } from "./delta-response-view.ts";
 import { frameMessage, GrpcFrameDecoder } from "./grpc-frames.ts";
+import { readSotwResponse } from "./sotw-response-view.ts";
 
-const ADS_PATH = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
-const REQUEST_HEADERS: http2.OutgoingHttpHeaders = {
+const ADS = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
+const headersFor = (method: string): http2.OutgoingHttpHeaders => ({
   ":method": "POST",
-  ":path": ADS_PATH,
+  ":path": `${ADS}/${method}`,
   "content-type": "application/grpc",
   te: "trailers",
-};
+});
+const DELTA_HEADERS = headersFor("DeltaAggregatedResources");
+const SOTW_HEADERS = headersFor("StreamAggregatedResources");
 /** google.rpc.Code INVALID_ARGUMENT, what Envoy puts in error_detail when it rejects a response. */
 const NACK_CODE = 3;
+
+/** Which ADS variant the engine speaks. */
+export type XdsProtocol = "delta" | "sotw";
 
 /** Where and how engines connect. */
 export interface EngineTarget {
@@ -44,35 +59,53 @@ export interface EngineCounters {
 
 /** What the fleet hears from its engines. */
 export interface EngineHooks {
-  /** The TLS handshake finished (`error` undefined) or failed. Called once per engine. */
+  /** The TLS handshake finished (`error` undefined) or failed. Called once per connect or reconnect. */
   connected(engine: SimulatedEngine, error?: string): void;
   /** The engine ACKed its first Cluster and Listener responses. */
   ready(engine: SimulatedEngine): void;
-  /** A Listener response was ACKed; `engine.listenerVersion` is new, `previous` what it had. */
-  listener(engine: SimulatedEngine, previous: string): void;
+  /** A Listener response was ACKed; `engine.listenerVersion` is what it runs now. */
+  listener(engine: SimulatedEngine): void;
   /** The stream or connection broke after the handshake. Called at most once per engine. */
   failed(engine: SimulatedEngine, message: string): void;
+  /** The connection closed while a disconnect was expected (`expectDisconnect`). */
+  disconnected(engine: SimulatedEngine): void;
 }
 
-type Phase = "connecting" | "clusters" | "listeners" | "ready" | "failed" | "closing";
+type Phase =
+  | "connecting"
+  | "clusters"
+  | "listeners"
+  | "ready"
+  | "expecting-disconnect"
+  | "disconnected"
+  | "failed"
+  | "closing";
 
 /** One engine. `listenerVersion`/`listenerAt` say what listener it runs and when that arrived. */
 export class SimulatedEngine {
   private phase: Phase = "connecting";
   private session: http2.ClientHttp2Session | undefined;
   private stream: http2.ClientHttp2Stream | undefined;
-  private readonly frames = new GrpcFrameDecoder();
+  private frames = new GrpcFrameDecoder();
   /** Arrival time of the chunk being decoded: when the engine "received" the response. */
   private chunkAt = 0;
+  /** Delta: the resources the engine runs, by type then name (its `initial_resource_versions`). */
+  private readonly known = new Map<string, Map<string, string>>();
   /** Version of the first listener of the last Listener response ("" before the first). */
   listenerVersion = "";
-  /** `wallMs()` at which the response carrying `listenerVersion` arrived. */
+  /** `wallMs()` at which the last Listener response arrived. */
   listenerAt = 0;
+  /** Listener responses received so far; `mark` remembers the count at the driver's `mark`. */
+  listenerResponses = 0;
+  mark = 0;
+  /** gRPC bytes this engine received (framing included). */
+  bytesReceived = 0;
 
   constructor(
     readonly nodeId: string,
     private readonly hooks: EngineHooks,
     private readonly counters: EngineCounters,
+    readonly protocol: XdsProtocol = "delta",
   ) {}
 
   /** Opens the connection and, once it is up, the ADS stream. Resolves when the handshake ended either way. */
@@ -80,22 +113,28 @@ export class SimulatedEngine {
     return new Promise((resolve) => {
       const session = http2.connect(target.url, target.tls);
       this.session = session;
+      const resuming = this.phase === "disconnected";
+      this.phase = "connecting";
       session.once("connect", () => {
         if (this.phase !== "connecting") return;
-        this.phase = "clusters";
+        this.phase = resuming ? "ready" : "clusters";
         this.hooks.connected(this);
-        this.openStream(session);
+        this.openStream(session, resuming);
         resolve();
       });
       session.on("error", (e: Error) => {
+        if (this.session !== session) return;
         if (this.phase === "connecting") {
           this.phase = "failed";
           this.hooks.connected(this, `${this.nodeId}: ${e.message}`);
           resolve();
         } else this.fail(`connection error: ${e.message}`);
       });
-      session.on("goaway", (code: number) => this.fail(`GOAWAY (code ${code})`));
+      session.on("goaway", (code: number) => {
+        if (this.session === session) this.fail(`GOAWAY (code ${code})`);
+      });
       session.on("close", () => {
+        if (this.session !== session) return;
         if (this.phase === "connecting") {
           this.phase = "failed";
           this.hooks.connected(this, `${this.nodeId}: connection closed during the handshake`);
@@ -105,31 +144,68 @@ export class SimulatedEngine {
     });
   }
 
+  /** From now on a closing connection is the server going away on purpose, not a failure. */
+  expectDisconnect(): void {
+    if (this.phase === "ready") this.phase = "expecting-disconnect";
+  }
+
+  /** Whether the engine is ready for a reconnect (its connection closed while one was expected). */
+  get isDisconnected(): boolean {
+    return this.phase === "disconnected";
+  }
+
   /** Closes the connection without reporting it as a failure. */
   close(): void {
     this.phase = "closing";
     this.session?.destroy();
   }
 
-  private openStream(session: http2.ClientHttp2Session): void {
-    const stream = session.request(REQUEST_HEADERS, { endStream: false });
+  private openStream(session: http2.ClientHttp2Session, resuming: boolean): void {
+    const stream = session.request(this.protocol === "delta" ? DELTA_HEADERS : SOTW_HEADERS, {
+      endStream: false,
+    });
     this.stream = stream;
+    this.frames = new GrpcFrameDecoder();
+    // Events of a stream from before a reconnect are history, not failures of the current one.
+    const fail = (message: string) => {
+      if (this.stream === stream) this.fail(message);
+    };
     stream.on("response", (headers: http2.IncomingHttpHeaders) => {
       const status = Number(headers[":status"]);
-      if (status !== 200) this.fail(`HTTP status ${status}`);
+      if (status !== 200) fail(`HTTP status ${status}`);
       // A trailers-only response: the server refused the stream outright.
-      else if (headers["grpc-status"] !== undefined) this.fail(grpcStatus(headers));
+      else if (headers["grpc-status"] !== undefined) fail(grpcStatus(headers));
     });
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("data", (chunk: Buffer) => {
+      if (this.stream === stream) this.onData(chunk);
+    });
     stream.on("trailers", (trailers: http2.IncomingHttpHeaders) =>
-      this.fail(`stream ended: ${grpcStatus(trailers)}`),
+      fail(`stream ended: ${grpcStatus(trailers)}`),
     );
-    stream.on("error", (e: Error) => this.fail(`stream error: ${e.message}`));
-    stream.on("close", () => this.fail(`stream closed (RST code ${stream.rstCode})`));
-    this.send(
+    stream.on("error", (e: Error) => fail(`stream error: ${e.message}`));
+    stream.on("close", () => fail(`stream closed (RST code ${stream.rstCode})`));
+    const node = { id: this.nodeId, cluster: "bench" };
+    if (this.protocol === "sotw") {
+      this.sendSotw(create(DiscoveryRequestSchema, { node, typeUrl: TypeUrl.Cluster }));
+      return;
+    }
+    if (!resuming) {
+      this.sendDelta(create(DeltaDiscoveryRequestSchema, { node, typeUrl: TypeUrl.Cluster }));
+      return;
+    }
+    // Envoy after a reconnect: both types at once, each with the versions it runs.
+    const initial = (typeUrl: string) => Object.fromEntries(this.known.get(typeUrl) ?? []);
+    this.sendDelta(
       create(DeltaDiscoveryRequestSchema, {
-        node: { id: this.nodeId, cluster: "bench" },
+        node,
         typeUrl: TypeUrl.Cluster,
+        initialResourceVersions: initial(TypeUrl.Cluster),
+      }),
+    );
+    this.sendDelta(
+      create(DeltaDiscoveryRequestSchema, {
+        typeUrl: TypeUrl.Listener,
+        initialResourceVersions: initial(TypeUrl.Listener),
       }),
     );
   }
@@ -137,22 +213,23 @@ export class SimulatedEngine {
   private onData(chunk: Buffer): void {
     this.chunkAt = wallMs();
     this.counters.bytesReceived += chunk.length;
+    this.bytesReceived += chunk.length;
     try {
-      this.frames.push(chunk, this.onMessage);
+      this.frames.push(chunk, this.protocol === "delta" ? this.onDelta : this.onSotw);
     } catch (e) {
       this.counters.nacksSent++;
       this.fail(`undecodable response: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
-  private readonly onMessage = (bytes: Uint8Array): void => {
-    if (this.phase === "failed" || this.phase === "closing") return;
+  private readonly onDelta = (bytes: Uint8Array): void => {
+    if (!this.live) return;
     this.counters.responses++;
     const view = readDeltaResponse(bytes);
-    const problem = rejectReason(view);
+    const problem = rejectReason(view.typeUrl, view.nonce) ?? duplicateName(view);
     if (problem !== undefined) {
       this.counters.nacksSent++;
-      this.send(
+      this.sendDelta(
         create(DeltaDiscoveryRequestSchema, {
           typeUrl: view.typeUrl,
           responseNonce: view.nonce,
@@ -161,43 +238,107 @@ export class SimulatedEngine {
       );
       return;
     }
-    this.send(create(DeltaDiscoveryRequestSchema, { typeUrl: view.typeUrl, responseNonce: view.nonce }));
+    let known = this.known.get(view.typeUrl);
+    if (!known) {
+      known = new Map();
+      this.known.set(view.typeUrl, known);
+    }
+    for (let i = 0; i < view.names.length; i++) known.set(view.names[i]!, view.versions[i]!);
+    for (const name of view.removed) known.delete(name);
+    this.sendDelta(create(DeltaDiscoveryRequestSchema, { typeUrl: view.typeUrl, responseNonce: view.nonce }));
     if (view.typeUrl === TypeUrl.Cluster) {
-      if (this.phase === "clusters") {
-        // Envoy asks for listeners once its clusters are initialised: after the first CDS answer.
-        this.phase = "listeners";
-        this.send(create(DeltaDiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
-      }
+      this.afterCluster();
       return;
     }
-    const previous = this.listenerVersion;
-    this.listenerVersion = view.versions[0] ?? "";
+    this.afterListener(view.versions[0] ?? "");
+  };
+
+  private readonly onSotw = (bytes: Uint8Array): void => {
+    if (!this.live) return;
+    this.counters.responses++;
+    const view = readSotwResponse(bytes);
+    const problem = rejectReason(view.typeUrl, view.nonce);
+    if (problem !== undefined) {
+      this.counters.nacksSent++;
+      this.sendSotw(
+        create(DiscoveryRequestSchema, {
+          typeUrl: view.typeUrl,
+          responseNonce: view.nonce,
+          errorDetail: { code: NACK_CODE, message: problem },
+        }),
+      );
+      return;
+    }
+    this.sendSotw(
+      create(DiscoveryRequestSchema, {
+        typeUrl: view.typeUrl,
+        versionInfo: view.versionInfo,
+        responseNonce: view.nonce,
+      }),
+    );
+    if (view.typeUrl === TypeUrl.Cluster) {
+      this.afterCluster();
+      return;
+    }
+    this.afterListener(view.versionInfo);
+  };
+
+  private get live(): boolean {
+    return this.phase !== "failed" && this.phase !== "closing" && this.phase !== "disconnected";
+  }
+
+  private afterCluster(): void {
+    if (this.phase !== "clusters") return;
+    // Envoy asks for listeners once its clusters are initialised: after the first CDS answer.
+    this.phase = "listeners";
+    if (this.protocol === "delta")
+      this.sendDelta(create(DeltaDiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
+    else this.sendSotw(create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
+  }
+
+  private afterListener(version: string): void {
+    this.listenerVersion = version;
     this.listenerAt = this.chunkAt;
+    this.listenerResponses++;
     if (this.phase === "listeners") {
       this.phase = "ready";
       this.hooks.ready(this);
     }
-    this.hooks.listener(this, previous);
-  };
+    this.hooks.listener(this);
+  }
 
-  private send(request: DeltaDiscoveryRequest): void {
+  private sendDelta(request: DeltaDiscoveryRequest): void {
     this.stream?.write(frameMessage(toBinary(DeltaDiscoveryRequestSchema, request)));
   }
 
+  private sendSotw(request: DiscoveryRequest): void {
+    this.stream?.write(frameMessage(toBinary(DiscoveryRequestSchema, request)));
+  }
+
   private fail(message: string): void {
-    if (this.phase === "failed" || this.phase === "closing" || this.phase === "connecting") return;
+    if (this.phase === "expecting-disconnect") {
+      this.phase = "disconnected";
+      this.session?.destroy();
+      this.hooks.disconnected(this);
+      return;
+    }
+    if (!this.live || this.phase === "connecting") return;
     this.phase = "failed";
     this.counters.streamErrors++;
     this.hooks.failed(this, `${this.nodeId}: ${message}`);
   }
 }
 
-/** Why Envoy would NACK this response, or undefined if it would apply it. */
-function rejectReason(view: DeltaResponseView): string | undefined {
-  if (view.typeUrl !== TypeUrl.Cluster && view.typeUrl !== TypeUrl.Listener) {
-    return `unexpected type_url "${view.typeUrl}" (only Cluster and Listener were requested)`;
+/** Why Envoy would NACK a response of this type and nonce, or undefined. */
+function rejectReason(typeUrl: string, nonce: string): string | undefined {
+  if (typeUrl !== TypeUrl.Cluster && typeUrl !== TypeUrl.Listener) {
+    return `unexpected type_url "${typeUrl}" (only Cluster and Listener were requested)`;
   }
-  if (view.nonce === "") return "response without a nonce";
+  if (nonce === "") return "response without a nonce";
+  return undefined;
+}
+
+function duplicateName(view: DeltaResponseView): string | undefined {
   if (view.names.length > 1 && new Set(view.names).size !== view.names.length)
     return "the response names a resource twice";
   return undefined;

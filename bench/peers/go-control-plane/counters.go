@@ -32,6 +32,9 @@ type xdsCounters struct {
 	StreamsOpened  int64 `json:"streamsOpened"`
 	StreamsClosed  int64 `json:"streamsClosed"`
 	ProtocolErrors int64 `json:"protocolErrors"`
+	// Subscriptions counts requests without a response nonce: a stream's first request of a type
+	// (or a change of its names). A fresh process that N engines reconnect to sees 2N.
+	Subscriptions int64 `json:"subscriptions"`
 }
 
 // streamState is what the callbacks remember per stream. go-control-plane calls a stream's
@@ -41,6 +44,9 @@ type streamState struct {
 	nodeID     string
 	// inFlight is the nonce of the unacknowledged response per type URL: go-control-plane's delta
 	// server has at most one per type, because a new watch is only created by the next request.
+	// Its state-of-the-world server may call the response callback from another goroutine than
+	// the request callback, hence the lock.
+	mu       sync.Mutex
 	inFlight map[string]string
 }
 
@@ -53,10 +59,15 @@ var engineID = regexp.MustCompile(`^spiffe://microgateway\.airlock\.com/ns/([a-z
 // client certificate.
 type bookkeeping struct {
 	c       xdsCounters
-	streams sync.Map // int64 -> *streamState
-	// settleAt is the ACK count the driver waits for (0: none); onSettled fires once it is reached.
-	settleAt  atomic.Int64
-	onSettled func(acks int64)
+	streams sync.Map // int64 -> *streamState (delta streams)
+	sotw    sync.Map // int64 -> *streamState (state-of-the-world streams; their ids are counted apart)
+	// settleAt and settleSubs are the ACK and subscription counts the driver waits for (0: none);
+	// onSettled fires once both are reached.
+	settleMu   sync.Mutex
+	settleAt   int64
+	settleSubs int64
+	settling   bool
+	onSettled  func(acks int64)
 	// tlsLogged makes the first stream say what TLS parameters the engines negotiated.
 	tlsLogged sync.Once
 }
@@ -68,6 +79,46 @@ func (b *bookkeeping) callbacks() serverv3.CallbackFuncs {
 		DeltaStreamClosedFunc:   b.closed,
 		StreamDeltaRequestFunc:  b.request,
 		StreamDeltaResponseFunc: b.response,
+		StreamOpenFunc:          b.openSotw,
+		StreamClosedFunc:        b.closedSotw,
+		StreamRequestFunc:       b.requestSotw,
+		StreamResponseFunc:      b.responseSotw,
+	}
+}
+
+func (b *bookkeeping) openSotw(ctx context.Context, id int64, _ string) error {
+	atomic.AddInt64(&b.c.StreamsOpened, 1)
+	b.sotw.Store(id, &streamState{namespaces: peerNamespaces(ctx), inFlight: map[string]string{}})
+	b.tlsLogged.Do(func() { logTLS(ctx) })
+	return nil
+}
+
+func (b *bookkeeping) closedSotw(id int64, _ *core.Node) {
+	atomic.AddInt64(&b.c.StreamsClosed, 1)
+	b.sotw.Delete(id)
+}
+
+func (b *bookkeeping) requestSotw(id int64, req *discovery.DiscoveryRequest) error {
+	v, ok := b.sotw.Load(id)
+	if !ok {
+		return status.Error(codes.Internal, "request on an unknown stream")
+	}
+	return b.track(v.(*streamState), req.GetNode().GetId(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail() != nil)
+}
+
+func (b *bookkeeping) responseSotw(_ context.Context, id int64, _ *discovery.DiscoveryRequest, resp *discovery.DiscoveryResponse) {
+	atomic.AddInt64(&b.c.Responses, 1)
+	atomic.AddInt64(&b.c.ResourcesSent, int64(len(resp.GetResources())))
+	var bytes int64
+	for _, r := range resp.GetResources() {
+		bytes += int64(len(r.GetValue()))
+	}
+	atomic.AddInt64(&b.c.BytesSent, bytes)
+	if v, ok := b.sotw.Load(id); ok {
+		s := v.(*streamState)
+		s.mu.Lock()
+		s.inFlight[resp.GetTypeUrl()] = resp.GetNonce()
+		s.mu.Unlock()
 	}
 }
 
@@ -88,25 +139,36 @@ func (b *bookkeeping) request(id int64, req *discovery.DeltaDiscoveryRequest) er
 	if !ok {
 		return status.Error(codes.Internal, "request on an unknown stream")
 	}
-	s := v.(*streamState)
-	if err := s.bindNode(req.GetNode().GetId()); err != nil {
+	return b.track(v.(*streamState), req.GetNode().GetId(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail() != nil)
+}
+
+// track applies one request of either protocol: node binding, subscription, ACK or NACK.
+func (b *bookkeeping) track(s *streamState, nodeID, typeURL, nonce string, nack bool) error {
+	if err := s.bindNode(nodeID); err != nil {
 		atomic.AddInt64(&b.c.ProtocolErrors, 1)
 		return err
 	}
-	if req.GetResponseNonce() == "" {
+	if nonce == "" {
+		atomic.AddInt64(&b.c.Subscriptions, 1)
+		b.checkSettled()
 		return nil
 	}
-	if s.inFlight[req.GetTypeUrl()] != req.GetResponseNonce() {
+	s.mu.Lock()
+	current := s.inFlight[typeURL]
+	if current == nonce {
+		delete(s.inFlight, typeURL)
+	}
+	s.mu.Unlock()
+	if current != nonce {
 		atomic.AddInt64(&b.c.StaleNonces, 1)
 		return nil
 	}
-	delete(s.inFlight, req.GetTypeUrl())
-	if req.GetErrorDetail() != nil {
+	if nack {
 		atomic.AddInt64(&b.c.Nacks, 1)
 		return nil
 	}
-	acks := atomic.AddInt64(&b.c.Acks, 1)
-	b.checkSettled(acks)
+	atomic.AddInt64(&b.c.Acks, 1)
+	b.checkSettled()
 	return nil
 }
 
@@ -119,24 +181,34 @@ func (b *bookkeeping) response(id int64, _ *discovery.DeltaDiscoveryRequest, res
 	}
 	atomic.AddInt64(&b.c.BytesSent, bytes)
 	if v, ok := b.streams.Load(id); ok {
-		v.(*streamState).inFlight[resp.GetTypeUrl()] = resp.GetNonce()
+		s := v.(*streamState)
+		s.mu.Lock()
+		s.inFlight[resp.GetTypeUrl()] = resp.GetNonce()
+		s.mu.Unlock()
 	}
 }
 
-// settle makes onSettled fire once `acks` ACKs have been processed (now, if they already have).
-func (b *bookkeeping) settle(acks int64) {
-	b.settleAt.Store(acks)
-	b.checkSettled(atomic.LoadInt64(&b.c.Acks))
+// settle makes onSettled fire once `acks` ACKs and `subs` subscriptions have been processed (now,
+// if they already have).
+func (b *bookkeeping) settle(acks, subs int64) {
+	b.settleMu.Lock()
+	b.settleAt, b.settleSubs, b.settling = acks, subs, true
+	b.settleMu.Unlock()
+	b.checkSettled()
 }
 
-func (b *bookkeeping) checkSettled(acks int64) {
-	target := b.settleAt.Load()
-	if target == 0 || acks < target {
+func (b *bookkeeping) checkSettled() {
+	b.settleMu.Lock()
+	defer b.settleMu.Unlock()
+	if !b.settling {
 		return
 	}
-	if b.settleAt.CompareAndSwap(target, 0) {
-		b.onSettled(acks)
+	acks := atomic.LoadInt64(&b.c.Acks)
+	if acks < b.settleAt || atomic.LoadInt64(&b.c.Subscriptions) < b.settleSubs {
+		return
 	}
+	b.settling = false
+	b.onSettled(acks)
 }
 
 // snapshot reads every counter.
@@ -151,6 +223,7 @@ func (b *bookkeeping) snapshot() xdsCounters {
 		StreamsOpened:  atomic.LoadInt64(&b.c.StreamsOpened),
 		StreamsClosed:  atomic.LoadInt64(&b.c.StreamsClosed),
 		ProtocolErrors: atomic.LoadInt64(&b.c.ProtocolErrors),
+		Subscriptions:  atomic.LoadInt64(&b.c.Subscriptions),
 	}
 }
 

@@ -44,18 +44,25 @@ const (
 func main() {
 	dir := flag.String("resources", "", "directory written by bench/peers/export-fleet.ts")
 	profile := flag.String("profile", "", "write PATH.cpu.pprof (whole run) and PATH.heap.pprof (at each full-GC stats)")
+	mode := flag.String("mode", "", "DenyRules mode to start in (default: fleet.json's initialMode); a restarted server starts where the fleet was")
+	keep := flag.Bool("keep", false, "leave DIR in place on exit (the driver restarts the server from it, then deletes it)")
 	flag.Parse()
 	if *dir == "" {
 		fail(errors.New("--resources <dir> is required"))
 	}
 	prof := &profiler{prefix: *profile}
-	if err := run(*dir, prof); err != nil {
-		os.RemoveAll(*dir)
+	remove := func() {
+		if !*keep {
+			os.RemoveAll(*dir)
+		}
+	}
+	if err := run(*dir, *mode, prof, remove); err != nil {
+		remove()
 		fail(err)
 	}
 }
 
-func run(dir string, prof *profiler) error {
+func run(dir, mode string, prof *profiler, remove func()) error {
 	if err := prof.start(); err != nil {
 		return err
 	}
@@ -70,7 +77,10 @@ func run(dir string, prof *profiler) error {
 	}
 	snapshots := cache.NewSnapshotCache(true, cache.IDHash{}, logger)
 	fl := &fleetServer{fleet: f, cache: snapshots}
-	if _, err := fl.apply(f.initialMode); err != nil {
+	if mode == "" {
+		mode = f.initialMode
+	}
+	if _, err := fl.apply(mode); err != nil {
 		return err
 	}
 	setupMs := wallMs() - start
@@ -110,7 +120,7 @@ func run(dir string, prof *profiler) error {
 		once.Do(func() {
 			grpcServer.Stop()
 			prof.stop()
-			os.RemoveAll(dir)
+			remove()
 			os.Exit(0)
 		})
 	}
@@ -159,6 +169,23 @@ func run(dir string, prof *profiler) error {
 				"setNodeMs":         t.setSnapshotMs,
 				"totalMs":           t.decodeMs + t.setSnapshotMs,
 			})
+		case "change-pod":
+			receivedAt := wallMs()
+			t, version, err := fl.applyPod(c.Index, c.Mode)
+			if err != nil {
+				emit(failed(err))
+				continue
+			}
+			emit(map[string]any{
+				"event":             "changed",
+				"receivedAt":        receivedAt,
+				"changedNodes":      t.changedNodes,
+				"listenerVersion":   version,
+				"modelMs":           0,
+				"translateEncodeMs": t.decodeMs,
+				"setNodeMs":         t.setSnapshotMs,
+				"totalMs":           t.decodeMs + t.setSnapshotMs,
+			})
 		case "stats":
 			cpu := processCPU()
 			mem := memoryNow(c.GC)
@@ -175,7 +202,7 @@ func run(dir string, prof *profiler) error {
 				"distinctResources": fl.distinctResources(),
 			})
 		case "settle":
-			book.settle(c.Acks)
+			book.settle(c.Acks, c.Subscriptions)
 		case "exit":
 			exit()
 		default:
@@ -193,4 +220,7 @@ type command struct {
 	Mode string `json:"mode"`
 	GC   bool   `json:"gc"`
 	Acks int64  `json:"acks"`
+	// Subscriptions (settle) and Index (change-pod) as in bench/xds/messages.ts.
+	Subscriptions int64 `json:"subscriptions"`
+	Index         int   `json:"index"`
 }

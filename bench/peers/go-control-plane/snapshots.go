@@ -72,6 +72,38 @@ func (s *fleetServer) apply(mode string) (changeTimings, error) {
 	return changeTimings{changedNodes: changed, decodeMs: t1 - t0, setSnapshotMs: t2 - t1}, nil
 }
 
+// applyPod gives one node a new snapshot with the resources of `mode` (decoded afresh) and leaves
+// every other node alone: a change that concerns one pod. Returns the node's listener version.
+func (s *fleetServer) applyPod(index int, mode string) (changeTimings, string, error) {
+	if index < 0 || index >= len(s.fleet.nodes) {
+		return changeTimings{}, "", fmt.Errorf("change-pod: no pod %d", index)
+	}
+	v, ok := s.fleet.modes[mode]
+	if !ok {
+		return changeTimings{}, "", fmt.Errorf("change-pod: no resources for mode %q", mode)
+	}
+	t0 := wallMs()
+	resources, err := v.decode()
+	if err != nil {
+		return changeTimings{}, "", err
+	}
+	t1 := wallMs()
+	s.snapshotVersion++
+	snap, err := cache.NewSnapshot(fmt.Sprint(s.snapshotVersion), resources)
+	if err != nil {
+		return changeTimings{}, "", err
+	}
+	if err := s.cache.SetSnapshot(context.Background(), s.fleet.nodes[index], snap); err != nil {
+		return changeTimings{}, "", err
+	}
+	t2 := wallMs()
+	version, err := versionOf(resources[resource.ListenerType][0])
+	if err != nil {
+		return changeTimings{}, "", err
+	}
+	return changeTimings{changedNodes: 1, decodeMs: t1 - t0, setSnapshotMs: t2 - t1}, version, nil
+}
+
 // distinctResources counts the typed resources the snapshots hold (shared by all nodes).
 func (s *fleetServer) distinctResources() int {
 	n := 0
