@@ -59,6 +59,8 @@ async function main(): Promise<void> {
   const xds: XdsServer = await startXdsServer({
     cache,
     status,
+    // MICROGATEWAY_BENCH_ADS_TRANSPORT=connect measures the ConnectRPC transport instead of the direct one.
+    adsTransport: process.env.MICROGATEWAY_BENCH_ADS_TRANSPORT === "connect" ? "connect" : "direct",
     tls: {
       certificatePem: read(EXPORT_FILES.serverCert),
       privateKeyPem: read(EXPORT_FILES.serverKey),

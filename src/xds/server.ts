@@ -92,8 +92,7 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServer>
     // Envoy configurations can be large; mirror Istio's 4 MiB receive limit for requests.
     readMaxBytes: 4 * 1024 * 1024,
   });
-  const direct =
-    (opts.adsTransport ?? process.env.MGW_ADS ?? "direct") === "direct" ? directAdsHandler(ads) : undefined;
+  const direct = (opts.adsTransport ?? "direct") === "direct" ? directAdsHandler(ads) : undefined;
   const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     if (direct?.(req, res, identityOf(req))) return;
     connectHandler(req, res);
