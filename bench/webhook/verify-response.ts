@@ -4,7 +4,12 @@
  * run's CA, and the patch must apply to the pod and give it the sidecars.
  */
 import type { JsonPatchOp } from "../../src/inject/json-patch.ts";
-import { BOOTSTRAP_VOLUME, ENGINE_CONTAINER, MANAGED_BY_LABEL } from "../../src/inject/names.ts";
+import {
+  BOOTSTRAP_VOLUME,
+  ENGINE_CONTAINER,
+  MANAGED_BY_LABEL,
+  SESSION_AGENT_CONTAINER,
+} from "../../src/inject/names.ts";
 import type { Pod } from "../../src/inject/pod.ts";
 import { applyJsonPatch } from "../../src/inject/testing/apply-json-patch.ts";
 import type { BenchReview } from "./pod.ts";
@@ -53,8 +58,12 @@ export async function verifyOneResponse(
     fail("the patch must be a non-empty list of add operations");
   }
   const pod = applyJsonPatch(review.pod, ops) as Pod;
-  if (pod.spec?.initContainers?.[0]?.name !== ENGINE_CONTAINER) {
-    fail(`the patched pod's first init container is not ${ENGINE_CONTAINER} (native sidecars)`);
+  // Native sidecars: the session agent (the inspector the engine asks) starts first, then the engine.
+  const first = pod.spec?.initContainers?.slice(0, 2).map((c) => c.name);
+  if (first?.[0] !== SESSION_AGENT_CONTAINER || first?.[1] !== ENGINE_CONTAINER) {
+    fail(
+      `the patched pod's first init containers are ${JSON.stringify(first)}, expected ${SESSION_AGENT_CONTAINER} then ${ENGINE_CONTAINER} (native sidecars)`,
+    );
   }
   if (pod.spec?.containers?.length !== review.pod.spec?.containers?.length) {
     fail("the patch changed the number of app containers");
