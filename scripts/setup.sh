@@ -45,6 +45,14 @@ else
   log "installed $(openssl version)"
 fi
 
+# ---- wrk (the webhook and WAF benchmarks' load generator; CI runs their smoke versions) ---------
+if command -v wrk >/dev/null 2>&1; then
+  log "wrk present"
+else
+  apt_install wrk
+  log "installed wrk"
+fi
+
 # ---- Bun --------------------------------------------------------------------------------------
 bun_version() { command -v bun >/dev/null 2>&1 && bun --version 2>/dev/null || true; }
 if [ "$(bun_version)" = "$BUN_VERSION" ]; then
