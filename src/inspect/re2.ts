@@ -4,8 +4,9 @@
  * WASM memory, which JavaScript's garbage collector does not see: `free` releases one, and
  * `freeWhenCollected` ties a set of them to the lifetime of the object that uses them.
  */
-import * as re2Wasm from "re2-wasm/build/wasm/re2.js";
+
 import { MicrogatewayError } from "../errors.ts";
+import { re2Wasm } from "../re2/wasm.ts";
 
 interface Wrapped {
   ok(): boolean;

@@ -5,9 +5,9 @@
  */
 
 import { BlockList, isIP } from "node:net";
-import { RE2 } from "re2-wasm";
 import type { HeaderMatch, RequestConditions } from "../model/request-conditions.ts";
 import type { StringMatch } from "../model/types.ts";
+import { type Re2, sharedRe2 } from "./re2.ts";
 
 /** What the inspector knows of a request when it evaluates conditions. */
 export interface RequestView {
@@ -20,15 +20,15 @@ export interface RequestView {
   readonly remoteAddress?: string;
 }
 
-const compiled = new Map<string, RE2>();
+const compiled = new Map<string, Re2>();
 const MAX_CACHED_REGEXES = 4096;
 
-function regex(pattern: string, ignoreCase: boolean): RE2 {
+function regex(pattern: string, ignoreCase: boolean): Re2 {
   const key = `${ignoreCase ? "i" : "-"}${pattern}`;
   let re = compiled.get(key);
   if (re === undefined) {
     if (compiled.size >= MAX_CACHED_REGEXES) compiled.clear();
-    re = new RE2(`^(?:${pattern})$`, ignoreCase ? "iu" : "u");
+    re = sharedRe2(`^(?:${pattern})$`, { ignoreCase });
     compiled.set(key, re);
   }
   return re;

@@ -10,7 +10,7 @@
  * keeps its last good configuration (docs/deny-rules.md, "Custom rules").
  */
 
-import * as re2Wasm from "re2-wasm/build/wasm/re2.js";
+import { re2Wasm } from "../re2/wasm.ts";
 
 /** The embind object re2-wasm returns; `delete` frees its WASM memory (not declared by the package). */
 interface CompiledRe2 {
