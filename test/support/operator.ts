@@ -4,11 +4,14 @@
  * the bootstrap secret's files at /app/config in a private mount namespace). There is no kubelet in
  * the test cluster, so the engine is the one thing the tests start themselves.
  */
+
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { startAgent } from "../../src/agent/agent.ts";
 import { BOOTSTRAP_FILES } from "../../src/bootstrap/engine-bootstrap.ts";
+import { POD_INSPECTOR_SOCKET_DIR } from "../../src/extproc/contract.ts";
 import { findEnvoy } from "../../src/local/envoy-process.ts";
 import type { KubeCluster } from "./kube-cluster.ts";
 import { freePort, waitFor } from "./net.ts";
@@ -203,7 +206,8 @@ export interface EngineOptions {
 /**
  * Starts the engine of an injected pod as the kubelet would: the container's args with `$(VAR)`
  * expanded from its env (downward API values filled in), and the namespace's bootstrap secret
- * mounted at /app/config. Waits until the engine's `/ready` on 19001 answers 200.
+ * mounted at /app/config; the pod's session agent (the inspector) runs in this process with its
+ * socket bind-mounted where the engine expects it. Waits until the engine's `/ready` on 19001 answers 200.
  */
 export async function startEngineForPod(
   cluster: KubeCluster,
@@ -224,6 +228,10 @@ export async function startEngineForPod(
     namespace,
   ]);
   const dir = mkdtempSync(join(tmpdir(), "mgw-engine-"));
+  // The pod's session agent (the inspector the engine asks over a Unix socket in a shared
+  // emptyDir), run in this process as its container would run `microgateway agent`.
+  const socketDir = mkdtempSync(join(tmpdir(), "mgw-agent-"));
+  const agent = await startAgent({ socketPath: join(socketDir, "inspector.sock"), log: () => {} });
   for (const [file, data] of Object.entries(secret.data))
     writeFileSync(join(dir, file), Buffer.from(data, "base64"));
   if (opts.xds) redirectXds(join(dir, BOOTSTRAP_FILES.bootstrap), opts.xds);
@@ -231,7 +239,7 @@ export async function startEngineForPod(
   const env: Record<string, string> = { POD_NAME: podName, POD_NAMESPACE: namespace, POD_IP: address };
   for (const e of engine.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
   const args = (engine.args ?? []).map((a) => a.replace(/\$\(([A-Z_]+)\)/g, (_, v: string) => env[v] ?? ""));
-  const script = `mkdir -p /app/config && mount --bind "${dir}" /app/config && mount -t tmpfs tmpfs /dev/shm && exec "$0" "$@"`;
+  const script = `mkdir -p /app/config ${POD_INSPECTOR_SOCKET_DIR} && mount --bind "${dir}" /app/config && mount --bind "${socketDir}" ${POD_INSPECTOR_SOCKET_DIR} && mount -t tmpfs tmpfs /dev/shm && exec "$0" "$@"`;
   // --log-path /dev/stdout must be a file or a pipe (as in a container), not a socket.
   const logPath = `${dir}-envoy.log`;
   const proc = Bun.spawn(
@@ -248,6 +256,8 @@ export async function startEngineForPod(
   const stop = async () => {
     proc.kill("SIGTERM");
     await proc.exited;
+    await agent.stop();
+    rmSync(socketDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
     rmSync(logPath, { force: true });
   };
