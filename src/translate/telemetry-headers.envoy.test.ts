@@ -66,6 +66,7 @@ function objects(
             ...(telemetry ? { telemetryRef: { name: "tel" } } : {}),
             routes: [
               { pathPrefix: "/health", unsecured: {} },
+              { pathPrefix: "/allow", secured: { contentSecurityRef: { name: "cs-allow" } } },
               { pathPrefix: "/", secured: { contentSecurityRef: { name: "cs" } } },
             ],
           },
@@ -75,6 +76,20 @@ function objects(
     parse({
       ...meta("ContentSecurity", "cs"),
       spec: { filter: { denyRulesRef: { name: "dr" } }, headerRewritesRef: { name: "hr" } },
+    }),
+    // A request allow list: standard headers and X-App-Token pass, every other header is removed.
+    parse({ ...meta("ContentSecurity", "cs-allow"), spec: { headerRewritesRef: { name: "hr-allow" } } }),
+    parse({
+      ...meta("HeaderRewrites", "hr-allow"),
+      spec: {
+        request: {
+          allow: {
+            matchingHeaders: {
+              custom: [{ name: "token", headers: [{ name: { matcher: { exact: "X-App-Token" } } }] }],
+            },
+          },
+        },
+      },
     }),
     // SQL injections are blocked; XSS is only logged.
     parse({
@@ -199,9 +214,16 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
-      return Response.json(Object.fromEntries(req.headers), {
-        headers: { server: "nginx/1.25", "x-powered-by": "PHP/8.3", "x-custom-leak": "1", "x-kept": "yes" },
+      const headers = new Headers({
+        server: "nginx/1.25",
+        "x-powered-by": "PHP/8.3",
+        "x-custom-leak": "1",
+        "x-kept": "yes",
       });
+      // Two challenges: the default HeaderRewrites remove Negotiate (inspector) and keep Bearer.
+      headers.append("www-authenticate", "Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1");
+      headers.append("www-authenticate", 'Bearer realm="shop"');
+      return Response.json(Object.fromEntries(req.headers), { headers });
     },
   });
   const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
@@ -296,12 +318,39 @@ describe("HeaderRewrites on a real Envoy", () => {
     expect(res.headers.get("x-custom-leak")).toBeNull();
     expect(res.headers.get("x-envoy-upstream-service-time")).toBeNull();
     expect(res.headers.get("x-kept")).toBe("yes");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+  }, 30_000);
+
+  test("the inspector's share: a request allow list, and Negotiate challenges removed from responses", async () => {
+    const res = await get("/allow/page", { Accept: "text/html", "X-App-Token": "t-1", "X-Debug": "1" });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as Record<string, string>;
+    expect(seen["x-app-token"]).toBe("t-1");
+    expect(seen.accept).toBe("text/html");
+    expect(seen["x-debug"]).toBeUndefined();
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+    // Also when the inspector reads the body before deciding (a JSON body goes to its parser).
+    const posted = await fetch(`http://127.0.0.1:${ingress}/allow/form`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-App-Token": "t-2", "X-Debug": "1" },
+      body: JSON.stringify({ name: "shoe" }),
+    });
+    expect(posted.status).toBe(200);
+    const postedSeen = (await posted.json()) as Record<string, string>;
+    expect(postedSeen["x-app-token"]).toBe("t-2");
+    expect(postedSeen["x-debug"]).toBeUndefined();
+    expect(posted.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+    // Without an allow list (route "/"), X-Debug reaches the application.
+    const open = (await (await get("/page", { "X-Debug": "1" })).json()) as Record<string, string>;
+    expect(open["x-debug"]).toBe("1");
   }, 30_000);
 
   test("unsecured route: no header rewrites, but the correlation id still reaches the application", async () => {
-    const res = await get("/health", { "X-Forwarded-Host": "lb.example" });
+    const res = await get("/health", { "X-Forwarded-Host": "lb.example", "X-Debug": "1" });
     const seen = (await res.json()) as Record<string, string>;
     expect(seen["x-forwarded-host"]).toBe("lb.example");
+    expect(seen["x-debug"]).toBe("1");
+    expect(res.headers.get("www-authenticate")).toContain("Negotiate");
     expect(seen["x-request-correlation"]).toBe(seen["x-request-id"] as string);
     expect(res.headers.get("server")).toBe("nginx/1.25");
     expect(res.headers.get("strict-transport-security")).toBeNull();
