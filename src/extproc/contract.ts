@@ -18,6 +18,13 @@ export type InspectorAddress =
 export const POLICY_METADATA_KEY = "x-microgateway-policy";
 
 /**
+ * gRPC initial metadata that carries a route's HeaderRewritePlan (src/inspect/header-rewrite-wire.ts),
+ * set only on routes whose header rewrites need the inspector (allow lists, pattern removals,
+ * conditional additions, authentication challenges, permissive CORS).
+ */
+export const HEADER_REWRITES_METADATA_KEY = "x-microgateway-header-rewrites";
+
+/**
  * Streams Envoy opens on one connection to the inspector before it moves to a new one. Bun's
  * `node:http2` server stops taking streams on a session after about 1000 (it refuses them, and
  * under concurrency Envoy answers those requests 500); draining each connection well before that

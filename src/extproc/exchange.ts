@@ -7,14 +7,29 @@
 
 import type { JsonObject } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
-import { ProcessingMode_BodySendMode } from "../../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
+import { HeaderValueOption_HeaderAppendAction } from "../../gen/envoy/config/core/v3/base_pb.js";
 import {
+  ProcessingMode_BodySendMode,
+  ProcessingMode_HeaderSendMode,
+} from "../../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
+import {
+  type HeaderMutation as EnvoyHeaderMutation,
+  HeaderMutationSchema,
   type HttpHeaders,
   type ProcessingRequest,
   type ProcessingResponse,
   ProcessingResponseSchema,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { MicrogatewayError } from "../errors.ts";
+import {
+  type HeaderMutation,
+  type HeaderRewritePlan,
+  needsRequestPhase,
+  needsResponsePhase,
+  type RequestView,
+  requestHeaderMutation,
+  responseHeaderMutation,
+} from "../inspect/header-rewrites.ts";
 import { INSPECTOR_METADATA_NAMESPACE, type Verdict } from "../inspect/types.ts";
 import { blockStatus, type InspectionEngine, type RequestHead } from "./engine.ts";
 
@@ -25,19 +40,24 @@ export const BLOCKED_BODY = "Request blocked by Microgateway\n";
 export const BLOCKED_DETAILS = "microgateway_blocked";
 
 /**
- * Answers the messages of one stream for one route's policy.
+ * Answers the messages of one stream for one route's policy and, when the route has one, its
+ * header rewrite plan: the request headers are rewritten in the answer to the headers phase, the
+ * response headers in the answer to the response headers phase (which the route then asks for).
  *
  * @example
- * const exchange = new RequestExchange(engine, engine.policyFor(wire));
+ * const exchange = new RequestExchange(engine, engine.policyFor(wire), headerRewritePlanFor(plan));
  * const answer = exchange.answer(request); // ProcessingResponse for Envoy
  */
 export class RequestExchange<P> {
   private headersSeen = false;
   private awaitingBody: ((body: Uint8Array) => Verdict) | undefined;
+  /** The request as the header rewrites' conditions see it; kept for the response phase. */
+  private request: RequestView | undefined;
 
   constructor(
     private readonly engine: InspectionEngine<P>,
     private readonly policy: P,
+    private readonly rewrites?: HeaderRewritePlan,
   ) {}
 
   /** The answer to one message. Throws MicrogatewayError on a message out of protocol order. */
@@ -58,9 +78,9 @@ export class RequestExchange<P> {
       }
       case "requestTrailers":
         return create(ProcessingResponseSchema, { response: { case: "requestTrailers", value: {} } });
-      // The filter skips the response; answer anyway so a different configuration cannot hang a request.
       case "responseHeaders":
-        return create(ProcessingResponseSchema, { response: { case: "responseHeaders", value: {} } });
+        return this.onResponseHeaders(r.value);
+      // The filter skips these; answer anyway so a different configuration cannot hang a request.
       case "responseBody":
         return create(ProcessingResponseSchema, { response: { case: "responseBody", value: {} } });
       case "responseTrailers":
@@ -75,20 +95,90 @@ export class RequestExchange<P> {
     this.headersSeen = true;
     const head = { ...requestHead(headers), ...(remoteIp === undefined ? {} : { remoteIp }) };
     const decision = this.engine.onHeaders(this.policy, head, !headers.endOfStream);
-    if (decision.kind === "final") return verdictResponse(decision.verdict, "requestHeaders");
+    let mutation: HeaderMutation | undefined;
+    if (this.rewrites !== undefined) {
+      this.request = {
+        method: head.method,
+        path: head.rawTarget,
+        headers: head.headers,
+        ...(remoteIp === undefined ? {} : { remoteAddress: remoteIp }),
+      };
+      if (needsRequestPhase(this.rewrites)) mutation = requestHeaderMutation(this.rewrites, this.request);
+    }
+    if (decision.kind === "final") return verdictResponse(decision.verdict, "requestHeaders", mutation);
     this.awaitingBody = decision.withBody;
-    // Ask for the whole body before deciding (allow_mode_override is on in the filter).
+    // Ask for the whole body before deciding (allow_mode_override is on in the filter). The
+    // override replaces the whole processing mode, so the rest of it is spelled out again.
+    const responsePhase = this.rewrites !== undefined && needsResponsePhase(this.rewrites);
     return create(ProcessingResponseSchema, {
-      response: { case: "requestHeaders", value: {} },
-      modeOverride: { requestBodyMode: ProcessingMode_BodySendMode.BUFFERED },
+      response: {
+        case: "requestHeaders",
+        value: mutation === undefined ? {} : { response: { headerMutation: envoyMutation(mutation) } },
+      },
+      modeOverride: {
+        requestHeaderMode: ProcessingMode_HeaderSendMode.SEND,
+        responseHeaderMode: responsePhase
+          ? ProcessingMode_HeaderSendMode.SEND
+          : ProcessingMode_HeaderSendMode.SKIP,
+        requestBodyMode: ProcessingMode_BodySendMode.BUFFERED,
+        responseBodyMode: ProcessingMode_BodySendMode.NONE,
+        requestTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
+        responseTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
+      },
     });
   }
+
+  private onResponseHeaders(headers: HttpHeaders): ProcessingResponse {
+    const plan = this.rewrites;
+    if (plan === undefined || this.request === undefined || !needsResponsePhase(plan)) {
+      return create(ProcessingResponseSchema, { response: { case: "responseHeaders", value: {} } });
+    }
+    const mutation = responseHeaderMutation(plan, this.request, headerList(headers));
+    return create(ProcessingResponseSchema, {
+      response: { case: "responseHeaders", value: { response: { headerMutation: envoyMutation(mutation) } } },
+    });
+  }
+}
+
+/**
+ * Envoy's form of a mutation: a name's first value overwrites (or adds) it, later values append;
+ * removals are applied by Envoy before the sets.
+ *
+ * @example envoyMutation({ remove: ["x-debug"], set: [["x-a", "1"], ["x-a", "2"]] })
+ */
+export function envoyMutation(mutation: HeaderMutation): EnvoyHeaderMutation {
+  const encoder = new TextEncoder();
+  const seen = new Set<string>();
+  return create(HeaderMutationSchema, {
+    removeHeaders: [...mutation.remove],
+    setHeaders: mutation.set.map(([key, value]) => {
+      const first = !seen.has(key);
+      seen.add(key);
+      return {
+        header: { key, rawValue: encoder.encode(value) },
+        appendAction: first
+          ? HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
+          : HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
+        keepEmptyValue: true,
+      };
+    }),
+  });
+}
+
+/** Every header of Envoy's map as `[lower-case name, value]`, pseudo-headers included. */
+function headerList(headers: HttpHeaders): [string, string][] {
+  const decoder = new TextDecoder();
+  return (headers.headers?.headers ?? []).map((h) => [
+    h.key.toLowerCase(),
+    h.rawValue.length > 0 ? decoder.decode(h.rawValue) : h.value,
+  ]);
 }
 
 /** Splits Envoy's header map into pseudo-headers and regular headers. */
 export function requestHead(headers: HttpHeaders): RequestHead {
   let method = "";
   let rawTarget = "";
+  let authority: string | undefined;
   const regular: [string, string][] = [];
   const decoder = new TextDecoder();
   for (const h of headers.headers?.headers ?? []) {
@@ -97,9 +187,13 @@ export function requestHead(headers: HttpHeaders): RequestHead {
     const key = h.key.toLowerCase();
     if (key === ":method") method = value;
     else if (key === ":path") rawTarget = value;
+    else if (key === ":authority") authority = value;
     else if (!key.startsWith(":")) regular.push([key, value]);
   }
   if (method === "" || rawTarget === "") throw protocolError("request headers without :method or :path");
+  // Envoy turns HTTP/1's Host into :authority; the rules that judge the host (PROTOCOL's
+  // conflicting or malformed host, among others) read it as the `host` header it was sent as.
+  if (authority !== undefined && !regular.some(([k]) => k === "host")) regular.push(["host", authority]);
   return { method, rawTarget, headers: regular };
 }
 
@@ -120,10 +214,14 @@ export function remoteIpOf(request: ProcessingRequest): string | undefined {
   return colon > 0 && address.indexOf(":") === colon ? address.slice(0, colon) : address;
 }
 
-/** The answer for a verdict: continue, or an immediate 400/413; always the dynamic metadata. */
+/**
+ * The answer for a verdict: continue (with `mutation` of the request headers, if any), or an
+ * immediate 400/413; always the dynamic metadata.
+ */
 export function verdictResponse(
   verdict: Verdict,
   phase: "requestHeaders" | "requestBody",
+  mutation?: HeaderMutation,
 ): ProcessingResponse {
   const dynamicMetadata: JsonObject = { [INSPECTOR_METADATA_NAMESPACE]: verdictMetadata(verdict) };
   if (verdict.block) {
@@ -147,7 +245,10 @@ export function verdictResponse(
     });
   }
   return create(ProcessingResponseSchema, {
-    response: { case: phase, value: {} },
+    response: {
+      case: phase,
+      value: mutation === undefined ? {} : { response: { headerMutation: envoyMutation(mutation) } },
+    },
     dynamicMetadata,
   });
 }

@@ -13,7 +13,8 @@ import {
   ProcessingResponseSchema,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { errorMessage, isMicrogatewayError } from "../errors.ts";
-import { POLICY_METADATA_KEY } from "./contract.ts";
+import { headerRewritePlanFor } from "../inspect/header-rewrite-wire.ts";
+import { HEADER_REWRITES_METADATA_KEY, POLICY_METADATA_KEY } from "./contract.ts";
 import type { InspectionEngine } from "./engine.ts";
 import { RequestExchange } from "./exchange.ts";
 
@@ -58,6 +59,17 @@ export function serveProcessStream<P>(
     log?.(`inspector: unreadable policy: ${errorMessage(e)}`);
     respondError(stream, GRPC.invalidArgument, `unreadable ${POLICY_METADATA_KEY}: ${errorMessage(e)}`);
     return;
+  }
+  const rewrites = headers[HEADER_REWRITES_METADATA_KEY];
+  if (typeof rewrites === "string" && rewrites !== "") {
+    try {
+      exchange = new RequestExchange(engine, engine.policyFor(wire), headerRewritePlanFor(rewrites));
+    } catch (e) {
+      const why = `unreadable ${HEADER_REWRITES_METADATA_KEY}: ${errorMessage(e)}`;
+      log?.(`inspector: ${why}`);
+      respondError(stream, GRPC.invalidArgument, why);
+      return;
+    }
   }
 
   let status: number = GRPC.ok;

@@ -16,7 +16,13 @@ import {
   type ProcessingRequest,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { errorMessage, MicrogatewayError } from "../errors.ts";
-import { describeAddress, type InspectorAddress, POLICY_METADATA_KEY } from "./contract.ts";
+import { headerRewritePlanFor } from "../inspect/header-rewrite-wire.ts";
+import {
+  describeAddress,
+  HEADER_REWRITES_METADATA_KEY,
+  type InspectorAddress,
+  POLICY_METADATA_KEY,
+} from "./contract.ts";
 import type { InspectionEngine } from "./engine.ts";
 import { RequestExchange } from "./exchange.ts";
 import { serveProcessStream } from "./grpc-handler.ts";
@@ -55,9 +61,14 @@ export function externalProcessorService<P>(
       if (wire === null || wire === "") {
         throw new ConnectError(`missing ${POLICY_METADATA_KEY} metadata`, Code.InvalidArgument);
       }
+      const rewrites = context.requestHeader.get(HEADER_REWRITES_METADATA_KEY);
       let exchange: RequestExchange<P>;
       try {
-        exchange = new RequestExchange(engine, engine.policyFor(wire));
+        exchange = new RequestExchange(
+          engine,
+          engine.policyFor(wire),
+          rewrites === null || rewrites === "" ? undefined : headerRewritePlanFor(rewrites),
+        );
       } catch (e) {
         log?.(`inspector: unreadable policy: ${errorMessage(e)}`);
         throw new ConnectError(`unreadable ${POLICY_METADATA_KEY}: ${errorMessage(e)}`, Code.InvalidArgument);

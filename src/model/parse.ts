@@ -53,7 +53,6 @@ import {
   type ModelObject,
   type ObjectMeta,
   type Parser,
-  type PodInfo,
   type Route,
   RULE_FAMILIES,
   RULE_TARGET_TYPES,

@@ -64,7 +64,6 @@ export function defaultAccessLogFormat(correlationHeader: string): LogFormat {
       block_subtype: meta("block_subtype"),
       rule_key: meta("rule_key"),
       log_only: meta("log_only"),
-      deny_rules: "%DYNAMIC_METADATA(envoy.filters.http.rbac)%",
     },
   };
 }

@@ -5,6 +5,7 @@ import { CustomHeaderConfigSchema } from "../../gen/envoy/extensions/http/origin
 import { DownstreamTlsContextSchema } from "../../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js";
 import { HttpProtocolOptionsSchema } from "../../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
 import { isMicrogatewayError } from "../errors.ts";
+import { INSPECTOR_CLUSTER, INSPECTOR_FILTER } from "./names.ts";
 import {
   GROUP,
   hcmOf,
@@ -224,10 +225,12 @@ describe("EnvoyHTTPFilter and EnvoyCluster", () => {
       POD,
     );
     const names = hcmOf(config.listeners[0]!, 8080).httpFilters.map((f) => f.name);
-    expect(names[0]).toBe("lua-a");
-    expect(names[1]).toBe("lua-b");
-    expect(names.slice(-2)).toEqual(["lua-c", "envoy.filters.http.router"]);
-    expect(names.length).toBeGreaterThan(4); // our own filters sit between
-    expect(config.clusters.map((c) => c.name)).toEqual(["upstream_8080", "envoycluster/shop/opa"]);
+    // The inspector (ext_proc) sits between the prepended and the appended filters.
+    expect(names).toEqual(["lua-a", "lua-b", INSPECTOR_FILTER, "lua-c", "envoy.filters.http.router"]);
+    expect(config.clusters.map((c) => c.name)).toEqual([
+      "upstream_8080",
+      INSPECTOR_CLUSTER,
+      "envoycluster/shop/opa",
+    ]);
   });
 });

@@ -35,6 +35,7 @@ import {
 } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { HttpProtocolOptionsSchema } from "../../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
 import {
+  HEADER_REWRITES_METADATA_KEY,
   INSPECTOR_STREAMS_PER_CONNECTION,
   type InspectorAddress,
   POLICY_METADATA_KEY,
@@ -53,7 +54,8 @@ export const INSPECTOR_MESSAGE_TIMEOUT_MS = 3000;
 
 /**
  * The ext_proc filter of every application's HTTP connection manager. It sends request headers
- * only (the inspector asks for the body per request), skips the response, and accepts the
+ * only (the inspector asks for the body per request), skips the response (routes whose header
+ * rewrites change responses ask for its headers, `inspectorPerRoute`), and accepts the
  * inspector's dynamic metadata (namespace `microgateway`) for the access log and counters.
  * Routes configure it further (`inspectorPerRoute`).
  */
@@ -65,14 +67,7 @@ export function inspectorHttpFilter(): HttpFilter {
     // Fail closed: a WAF that lets traffic through when it is down is no WAF (docs/decisions.md).
     failureModeAllow: false,
     messageTimeout: msDuration(INSPECTOR_MESSAGE_TIMEOUT_MS),
-    processingMode: {
-      requestHeaderMode: ProcessingMode_HeaderSendMode.SEND,
-      responseHeaderMode: ProcessingMode_HeaderSendMode.SKIP,
-      requestBodyMode: ProcessingMode_BodySendMode.NONE,
-      responseBodyMode: ProcessingMode_BodySendMode.NONE,
-      requestTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
-      responseTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
-    },
+    processingMode: processingMode(false),
     // The inspector switches the body to BUFFERED for requests whose parser needs it.
     allowModeOverride: true,
     // The client address, for custom rules' remoteIP conditions.
@@ -85,27 +80,62 @@ export function inspectorHttpFilter(): HttpFilter {
   });
 }
 
+/** A route's header rewrites as the inspector gets them (src/inspect/header-rewrite-wire.ts). */
+export interface InspectorRewrites {
+  /** `encodeHeaderRewritePlan`'s string. */
+  readonly wire: string;
+  /** Whether the inspector must see the route's response headers (`needsResponsePhase`). */
+  readonly responsePhase: boolean;
+}
+
 /**
  * The per-route configuration of the filter: a secured route sends its policy (the wire form of
- * `encodePolicy`) as gRPC initial metadata; an unsecured route (`policy` undefined) is not
- * inspected at all.
+ * `encodePolicy`) as gRPC initial metadata, and its header rewrite plan when the plan has anything
+ * to do (then, if the plan rewrites responses, the filter also sends the response headers); an
+ * unsecured route (`policy` undefined) is not inspected at all.
  *
  * @example inspectorPerRoute(encodePolicy(routePolicy(resolved)))
  */
-export function inspectorPerRoute(policy: string | undefined): ExtProcPerRoute {
+export function inspectorPerRoute(policy: string | undefined, rewrites?: InspectorRewrites): ExtProcPerRoute {
   if (policy === undefined)
     return create(ExtProcPerRouteSchema, { override: { case: "disabled", value: true } });
   return create(ExtProcPerRouteSchema, {
     override: {
       case: "overrides",
-      value: { grpcInitialMetadata: [{ key: POLICY_METADATA_KEY, value: policy }] },
+      value: {
+        grpcInitialMetadata: [
+          { key: POLICY_METADATA_KEY, value: policy },
+          ...(rewrites === undefined ? [] : [{ key: HEADER_REWRITES_METADATA_KEY, value: rewrites.wire }]),
+        ],
+        ...(rewrites?.responsePhase ? { processingMode: processingMode(true) } : {}),
+      },
     },
   });
 }
 
 /** The per-route configuration packed for `typed_per_filter_config`. */
-export function inspectorPerRouteAny(policy: string | undefined): Record<string, Any> {
-  return { [INSPECTOR_FILTER]: anyPack(ExtProcPerRouteSchema, inspectorPerRoute(policy)) };
+export function inspectorPerRouteAny(
+  policy: string | undefined,
+  rewrites?: InspectorRewrites,
+): Record<string, Any> {
+  return { [INSPECTOR_FILTER]: anyPack(ExtProcPerRouteSchema, inspectorPerRoute(policy, rewrites)) };
+}
+
+/**
+ * What the filter sends: request headers always, response headers only when `responseHeaders`
+ * (a route whose header rewrites change responses), no body unless the inspector asks, no trailers.
+ */
+function processingMode(responseHeaders: boolean) {
+  return {
+    requestHeaderMode: ProcessingMode_HeaderSendMode.SEND,
+    responseHeaderMode: responseHeaders
+      ? ProcessingMode_HeaderSendMode.SEND
+      : ProcessingMode_HeaderSendMode.SKIP,
+    requestBodyMode: ProcessingMode_BodySendMode.NONE,
+    responseBodyMode: ProcessingMode_BodySendMode.NONE,
+    requestTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
+    responseTrailerMode: ProcessingMode_HeaderSendMode.SKIP,
+  };
 }
 
 /** The static HTTP/2 (h2c) cluster that reaches the inspector. */

@@ -8,6 +8,9 @@ import { ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.j
 import { envoyBinary, validateEnvoyConfig } from "../../test/support/envoy-process.ts";
 import { freePort, waitFor } from "../../test/support/net.ts";
 import { engineBootstrap } from "../bootstrap/engine-bootstrap.ts";
+import { BLOCKED_BODY } from "../extproc/exchange.ts";
+import { inspectorEngine, warmUp } from "../extproc/inspector-engine.ts";
+import { type InspectorServer, startInspectorServer } from "../extproc/server.ts";
 import { AIRLOCK_LOG_OPERATORS, ENVOY_LOG_OPERATORS } from "../model/access-log-operators.ts";
 import { envoyRegistry } from "../model/envoy-json.ts";
 import { HEADER_VALUE_OPERATORS } from "../model/header-rewrites.ts";
@@ -17,33 +20,10 @@ import { API_VERSION, type CustomResource, type PodInfo } from "../model/types.t
 import { translatePod } from "./translate-pod.ts";
 
 // A real Envoy running what translatePod makes of a gateway with HeaderRewrites and Telemetry,
-// behind the real engine bootstrap's /metrics listener. The inspector (ext_proc) is not part of
-// this branch: a Lua filter in front of the router STANDS IN FOR IT, setting the same dynamic
-// metadata (namespace microgateway: action, block_type, block_subtype, rule_key, log_only) and
-// answering 400 for a "blocked" request, so the access log and the block counters are tested on
-// exactly what the inspector will produce.
-
-const STAND_IN_INSPECTOR = `
-function envoy_on_request(handle)
-  local path = handle:headers():get(":path")
-  local md = handle:streamInfo():dynamicMetadata()
-  if string.find(path, "stand-in=block", 1, true) then
-    md:set("microgateway", "action", "block")
-    md:set("microgateway", "block_type", "deny_rules")
-    md:set("microgateway", "block_subtype", "SQL")
-    md:set("microgateway", "rule_key", "SQL_STAND_IN")
-    handle:respond({[":status"] = "400"}, "Request blocked by Microgateway\\n")
-  elseif string.find(path, "stand-in=log", 1, true) then
-    md:set("microgateway", "action", "log_only")
-    md:set("microgateway", "block_type", "deny_rules")
-    md:set("microgateway", "block_subtype", "XSS")
-    md:set("microgateway", "rule_key", "XSS_STAND_IN")
-    md:set("microgateway", "log_only", "XSS_STAND_IN")
-  else
-    md:set("microgateway", "action", "allow")
-  end
-end
-`;
+// behind the real engine bootstrap's /metrics listener, asking the real inspector (ext_proc on a
+// Unix socket, served in this process as local mode does) about every request of a secured
+// route: its verdicts set the dynamic metadata (namespace microgateway) that the access log and
+// the block counters read.
 
 // Every generated type: translated clusters and filters carry typed_config of many kinds.
 const registry = envoyRegistry();
@@ -86,13 +66,43 @@ function objects(
             ...(telemetry ? { telemetryRef: { name: "tel" } } : {}),
             routes: [
               { pathPrefix: "/health", unsecured: {} },
+              { pathPrefix: "/allow", secured: { contentSecurityRef: { name: "cs-allow" } } },
               { pathPrefix: "/", secured: { contentSecurityRef: { name: "cs" } } },
             ],
           },
         ],
       },
     }),
-    parse({ ...meta("ContentSecurity", "cs"), spec: { headerRewritesRef: { name: "hr" } } }),
+    parse({
+      ...meta("ContentSecurity", "cs"),
+      spec: { filter: { denyRulesRef: { name: "dr" } }, headerRewritesRef: { name: "hr" } },
+    }),
+    // A request allow list: standard headers and X-App-Token pass, every other header is removed.
+    parse({ ...meta("ContentSecurity", "cs-allow"), spec: { headerRewritesRef: { name: "hr-allow" } } }),
+    parse({
+      ...meta("HeaderRewrites", "hr-allow"),
+      spec: {
+        request: {
+          allow: {
+            matchingHeaders: {
+              custom: [{ name: "token", headers: [{ name: { matcher: { exact: "X-App-Token" } } }] }],
+            },
+          },
+        },
+      },
+    }),
+    // SQL injections are blocked; XSS is only logged.
+    parse({
+      ...meta("DenyRules", "dr"),
+      spec: {
+        request: {
+          builtIn: {
+            settings: { level: "Standard", threatHandlingMode: "Block" },
+            overrides: [{ conditions: { ruleKeys: ["XSS"] }, settings: { threatHandlingMode: "LogOnly" } }],
+          },
+        },
+      },
+    }),
     parse({
       ...meta("HeaderRewrites", "hr"),
       spec: {
@@ -157,9 +167,9 @@ function bootstrap(
   const config = translatePod(model, pod, {
     listen: { host: "127.0.0.1", port: 0 },
     upstreamFor: (port) => ({ host: "127.0.0.1", port }),
+    inspector: { socketPath: inspectorSocket() },
   });
   const listeners = config.listeners.map((l) => toJson(ListenerSchema, l, { registry }) as JsonObject);
-  for (const listener of listeners) insertStandIn(listener);
   const base = engineBootstrap({
     adminPort: ports.admin,
     probePort: ports.probe,
@@ -180,43 +190,40 @@ function bootstrap(
   };
 }
 
-function insertStandIn(listener: JsonObject): void {
-  const chains = [
-    listener.defaultFilterChain,
-    ...((listener.filterChains as JsonValue[]) ?? []),
-  ] as JsonObject[];
-  for (const chain of chains) {
-    const hcm = ((chain.filters as JsonObject[])[0] as JsonObject).typedConfig as JsonObject;
-    const filters = hcm.httpFilters as JsonObject[];
-    const router = filters.findIndex((f) => f.name === "envoy.filters.http.router");
-    filters.splice(router, 0, {
-      name: "envoy.filters.http.lua",
-      typedConfig: {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
-        defaultSourceCode: { inlineString: STAND_IN_INSPECTOR },
-      },
-    });
-  }
-}
-
 let workDir = "";
 let app: ReturnType<typeof Bun.serve> | undefined;
 let envoy: ReturnType<typeof Bun.spawn> | undefined;
+let inspector: InspectorServer | undefined;
 const logLines: string[] = [];
 let ingress = 0;
 let metricsPort = 0;
 
+/** The inspector's socket, in the test's temporary folder. */
+function inspectorSocket(): string {
+  return join(workDir, "inspector.sock");
+}
+
 beforeAll(async () => {
   envoyBinary();
   workDir = await mkdtemp(join(tmpdir(), "telemetry-headers-"));
+  const engine = inspectorEngine();
+  warmUp(engine);
+  inspector = await startInspectorServer({ engine, listen: { socketPath: inspectorSocket() } });
   // The application: echoes the request headers it got and sets headers that leak its stack.
   app = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
-      return Response.json(Object.fromEntries(req.headers), {
-        headers: { server: "nginx/1.25", "x-powered-by": "PHP/8.3", "x-custom-leak": "1", "x-kept": "yes" },
+      const headers = new Headers({
+        server: "nginx/1.25",
+        "x-powered-by": "PHP/8.3",
+        "x-custom-leak": "1",
+        "x-kept": "yes",
       });
+      // Two challenges: the default HeaderRewrites remove Negotiate (inspector) and keep Bearer.
+      headers.append("www-authenticate", "Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1");
+      headers.append("www-authenticate", 'Bearer realm="shop"');
+      return Response.json(Object.fromEntries(req.headers), { headers });
     },
   });
   const ports = { admin: freePort(), probe: freePort(), metrics: freePort() };
@@ -258,6 +265,7 @@ afterAll(async () => {
   envoy?.kill();
   await envoy?.exited;
   app?.stop(true);
+  await inspector?.close();
   await rm(workDir, { recursive: true, force: true });
 });
 
@@ -310,12 +318,39 @@ describe("HeaderRewrites on a real Envoy", () => {
     expect(res.headers.get("x-custom-leak")).toBeNull();
     expect(res.headers.get("x-envoy-upstream-service-time")).toBeNull();
     expect(res.headers.get("x-kept")).toBe("yes");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+  }, 30_000);
+
+  test("the inspector's share: a request allow list, and Negotiate challenges removed from responses", async () => {
+    const res = await get("/allow/page", { Accept: "text/html", "X-App-Token": "t-1", "X-Debug": "1" });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as Record<string, string>;
+    expect(seen["x-app-token"]).toBe("t-1");
+    expect(seen.accept).toBe("text/html");
+    expect(seen["x-debug"]).toBeUndefined();
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+    // Also when the inspector reads the body before deciding (a JSON body goes to its parser).
+    const posted = await fetch(`http://127.0.0.1:${ingress}/allow/form`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-App-Token": "t-2", "X-Debug": "1" },
+      body: JSON.stringify({ name: "shoe" }),
+    });
+    expect(posted.status).toBe(200);
+    const postedSeen = (await posted.json()) as Record<string, string>;
+    expect(postedSeen["x-app-token"]).toBe("t-2");
+    expect(postedSeen["x-debug"]).toBeUndefined();
+    expect(posted.headers.get("www-authenticate")).toBe('Bearer realm="shop"');
+    // Without an allow list (route "/"), X-Debug reaches the application.
+    const open = (await (await get("/page", { "X-Debug": "1" })).json()) as Record<string, string>;
+    expect(open["x-debug"]).toBe("1");
   }, 30_000);
 
   test("unsecured route: no header rewrites, but the correlation id still reaches the application", async () => {
-    const res = await get("/health", { "X-Forwarded-Host": "lb.example" });
+    const res = await get("/health", { "X-Forwarded-Host": "lb.example", "X-Debug": "1" });
     const seen = (await res.json()) as Record<string, string>;
     expect(seen["x-forwarded-host"]).toBe("lb.example");
+    expect(seen["x-debug"]).toBe("1");
+    expect(res.headers.get("www-authenticate")).toContain("Negotiate");
     expect(seen["x-request-correlation"]).toBe(seen["x-request-id"] as string);
     expect(res.headers.get("server")).toBe("nginx/1.25");
     expect(res.headers.get("strict-transport-security")).toBeNull();
@@ -349,19 +384,24 @@ describe("Telemetry on a real Envoy", () => {
   }, 30_000);
 
   test("a blocked request: 400, logged with action and rule key, counted on /metrics by block type and subtype", async () => {
-    const res = await get("/attack?stand-in=block", { "X-Request-Correlation": "corr-blocked" });
+    const sqlInjection = "/attack?id=1%27%20UNION%20SELECT%20password%20FROM%20users--";
+    const res = await get(sqlInjection, { "X-Request-Correlation": "corr-blocked" });
     expect(res.status).toBe(400);
-    const entry = await logEntryFor("/attack?stand-in=block");
+    expect(await res.text()).toBe(BLOCKED_BODY);
+    const entry = await logEntryFor(sqlInjection);
     expect(entry).toMatchObject({
       status: 400,
       correlation: "corr-blocked",
-      airlock: { summary: { action: "block" }, rule_key: "SQL_STAND_IN" },
+      airlock: { summary: { action: "block" } },
     });
-    const logged = await get("/suspicious?stand-in=log");
+    expect(String((entry.airlock as Record<string, unknown>).rule_key)).toStartWith("SQL_");
+    // XSS is LogOnly on this route: the request passes, and the log names the rule.
+    const xss = "/suspicious?q=%3Cscript%3Ealert(1)%3C/script%3E";
+    const logged = await get(xss);
     expect(logged.status).toBe(200);
-    expect(await logEntryFor("/suspicious?stand-in=log")).toMatchObject({
-      airlock: { summary: { action: "log_only" }, log_only: "XSS_STAND_IN" },
-    });
+    const loggedEntry = await logEntryFor(xss);
+    expect(loggedEntry).toMatchObject({ status: 200, airlock: { summary: { action: "log_only" } } });
+    expect(String((loggedEntry.airlock as Record<string, unknown>).log_only)).toStartWith("XSS_");
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain("# TYPE microgateway_http_downstream_rq_threats_blocked_total counter");

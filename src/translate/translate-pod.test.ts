@@ -1,8 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { ExtProcPerRouteSchema } from "../../gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc_pb.js";
+import {
+  ProcessingMode_BodySendMode,
+  ProcessingMode_HeaderSendMode,
+} from "../../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import { HttpConnectionManagerSchema } from "../../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
-import { POD_INSPECTOR_SOCKET, POLICY_METADATA_KEY } from "../extproc/contract.ts";
+import {
+  HEADER_REWRITES_METADATA_KEY,
+  POD_INSPECTOR_SOCKET,
+  POLICY_METADATA_KEY,
+} from "../extproc/contract.ts";
+import { decodeHeaderRewritePlan } from "../inspect/header-rewrite-wire.ts";
 import { decodePolicy } from "../inspect/policy.ts";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
@@ -67,12 +76,52 @@ describe("translatePod and the inspector", () => {
     const secured = perRoute(1).override;
     expect(secured.case).toBe("overrides");
     const metadata = secured.case === "overrides" ? secured.value.grpcInitialMetadata : [];
-    expect(metadata.map((m) => m.key)).toEqual([POLICY_METADATA_KEY]);
+    expect(metadata.map((m) => m.key)).toEqual([POLICY_METADATA_KEY, HEADER_REWRITES_METADATA_KEY]);
     const policy = decodePolicy(metadata[0]!.value);
     expect(policy.denyRules.request.builtIn.settings).toEqual({
       level: "Strict",
       threatHandlingMode: "LogOnly",
     });
+    // The default HeaderRewrites remove Negotiate/NTLM challenges and permissive CORS from
+    // responses: the inspector gets the plan and the route sends it the response headers.
+    const plan = decodeHeaderRewritePlan(metadata[1]!.value);
+    expect(plan.response.removeAuthSchemes).toEqual(["negotiate", "ntlm"]);
+    expect(plan.response.removePermissiveCors).toBe(true);
+    const mode = secured.case === "overrides" ? secured.value.processingMode : undefined;
+    expect(mode?.responseHeaderMode).toBe(ProcessingMode_HeaderSendMode.SEND);
+    expect(mode?.requestBodyMode).toBe(ProcessingMode_BodySendMode.NONE);
+  });
+
+  test("a route whose header rewrites Envoy does alone sends no plan and skips the response", () => {
+    const plain = buildModel(
+      [
+        ...objects.slice(0, 1),
+        {
+          ...objects[1]!,
+          spec: { filter: { denyRulesRef: { name: "dr" } }, headerRewritesRef: { name: "hr" } },
+        },
+        objects[2]!,
+        {
+          apiVersion: "microgateway.airlock.com/v1alpha1",
+          kind: "HeaderRewrites",
+          metadata: { name: "hr", namespace: "shop" },
+          spec: {
+            response: {
+              remove: { builtIn: { auth: { negotiate: false, ntlm: false }, permissiveCors: false } },
+            },
+          },
+        },
+      ].map((o) => parseResource(o, "test") as CustomResource),
+    );
+    const { routes } = routesOf(translatePod(plain, pod));
+    const secured = anyUnpack(
+      routes[1]!.typedPerFilterConfig[INSPECTOR_FILTER]!,
+      ExtProcPerRouteSchema,
+    )!.override;
+    expect(secured.case).toBe("overrides");
+    if (secured.case !== "overrides") return;
+    expect(secured.value.grpcInitialMetadata.map((m) => m.key)).toEqual([POLICY_METADATA_KEY]);
+    expect(secured.value.processingMode).toBeUndefined();
   });
 
   test("the inspector cluster reaches the pod's shared socket, or the address local mode gives", () => {

@@ -5,6 +5,8 @@ import { type Route, RouteSchema } from "../../gen/envoy/config/route/v3/route_c
 import type { Secret } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { MicrogatewayError } from "../errors.ts";
 import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
+import { encodeHeaderRewritePlan } from "../inspect/header-rewrite-wire.ts";
+import { needsRequestPhase, needsResponsePhase } from "../inspect/header-rewrites.ts";
 import { encodePolicy, routePolicy } from "../inspect/policy.ts";
 import {
   gatewaysForPod,
@@ -98,7 +100,14 @@ function translateRoute(
     const at = routeLocation(gateway, a, r);
     policy = encodePolicy(routePolicy(resolveContentSecurity(model, gateway.metadata.namespace, route, at)));
   }
-  const rewrites = routeHeaderRewrites(model, gateway, app, a, r)?.route;
+  const translated = routeHeaderRewrites(model, gateway, app, a, r);
+  const rewrites = translated?.route;
+  // The inspector's share of the rewrites travels with the policy, when there is any.
+  const plan = translated?.plan;
+  const inspectorRewrites =
+    plan !== undefined && (needsRequestPhase(plan) || needsResponsePhase(plan))
+      ? { wire: encodeHeaderRewritePlan(plan), responsePhase: needsResponsePhase(plan) }
+      : undefined;
   return create(RouteSchema, {
     name: `${route.secured ? "secured" : "unsecured"}:${route.pathPrefix}`,
     // The correlation id goes to the application on every route, secured or not; then the
@@ -119,7 +128,7 @@ function translateRoute(
         timeout: routeTimeout(app),
       },
     },
-    typedPerFilterConfig: inspectorPerRouteAny(policy),
+    typedPerFilterConfig: inspectorPerRouteAny(policy, inspectorRewrites),
   });
 }
 
