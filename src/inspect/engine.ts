@@ -332,6 +332,15 @@ function inspectGroup(
   while (hit !== undefined) {
     while (i + 1 < starts.length && (starts[i + 1] as number) <= hit.index) i++;
     const text = texts[i] as string;
+    // A pattern with `\s` or a negated class can match across the `\n` between two values. Such a
+    // hit says nothing about either value; searching this value alone (one search) instead of every
+    // rule on it (one search per rule) keeps benign requests cheap.
+    const next = starts[i + 1];
+    if (next !== undefined && hit.index + codePointLength(hit.match) >= next && !group.prefilter.test(text)) {
+      i++;
+      hit = group.prefilter.search(joined, next);
+      continue;
+    }
     for (const active of group.rules) {
       const match = ruleProgram(active.rule).search(text);
       if (match === undefined) continue;
