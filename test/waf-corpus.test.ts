@@ -38,7 +38,7 @@ const COMMITTED: readonly Commitment[] = [
   { family: "XSS", atLeast: 0.93 },
   { family: "HTML", atLeast: 0.66 },
   { family: "ENCODING", atLeast: 0.85 },
-  { family: "EXPLOIT", atLeast: 0.69 },
+  { family: "EXPLOIT", atLeast: 0.72 },
   { family: "HPP", atLeast: 0.16 },
   { family: "IDOR", atLeast: 0.85 },
   { family: "LDAP", atLeast: 0.96 },
