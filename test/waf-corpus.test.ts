@@ -3,9 +3,8 @@
  * Block: every rule family's block rate and the benign pass rate, printed as a table, and the
  * rates committed to in docs/waf.md asserted as lower bounds.
  *
- * Every family is measured and printed; only the rows of COMMITTED are asserted. To raise a
- * commitment (for example after the inspector lands and inspects headers, cookies and bodies):
- * run `bun test test/waf-corpus.test.ts`, read the table (it also prints the measured rates as
+ * Every family is measured and printed; the rows of COMMITTED are asserted. To raise a
+ * commitment after a rule change: run `bun test test/waf-corpus.test.ts`, read the table (it also prints the measured rates as
  * COMMITTED rows), and update COMMITTED here and the table in docs/waf.md together. A row without
  * `locations` counts every location of its family.
  */
@@ -27,14 +26,41 @@ interface Commitment {
 }
 
 /**
- * What docs/waf.md promises at Standard (Block). Measured on main with the RBAC rules, which see
- * only the path and the query string.
+ * What docs/waf.md promises at Standard (Block), measured on 2026-11-26 with the inspector (all 19
+ * families, every location): each bound is the measured rate rounded down by 2-5 points, so a
+ * request lost to a slow machine (a 504 counts as an error, not a block) does not fail the test,
+ * while a rule that stops matching does. SQL and XSS in path and query keep their RBAC-era rows.
  */
 const COMMITTED: readonly Commitment[] = [
   { family: "SQL", locations: ["path", "query"], atLeast: 0.87 },
   { family: "XSS", locations: ["path", "query"], atLeast: 0.92 },
+  { family: "SQL", atLeast: 0.83 },
+  { family: "XSS", atLeast: 0.93 },
+  { family: "HTML", atLeast: 0.66 },
+  { family: "ENCODING", atLeast: 0.85 },
+  { family: "EXPLOIT", atLeast: 0.72 },
+  { family: "HPP", atLeast: 0.16 },
+  { family: "IDOR", atLeast: 0.85 },
+  { family: "LDAP", atLeast: 0.96 },
+  { family: "NOSQL", atLeast: 0.85 },
+  { family: "OGNL", atLeast: 0.85 },
+  { family: "PHP", atLeast: 0.72 },
+  { family: "PROTOCOL", atLeast: 0.7 },
+  { family: "SANITY", atLeast: 0.54 },
+  { family: "SCANNING", atLeast: 0.8 },
+  { family: "TEMPLATE", atLeast: 0.88 },
+  { family: "UNIXCMD", atLeast: 0.68 },
+  { family: "WINCMD", atLeast: 0.82 },
+  { family: "SSRF", atLeast: 0.8 },
+  { family: "BOT", atLeast: 0.19 },
   { family: "benign", atLeast: 0.995 },
 ];
+
+/**
+ * Families some of whose attacks Envoy's HTTP parser refuses by itself (the `/__bare` route): their
+ * rates include those refusals, which docs/waf.md says. Every other family's blocks are the rules'.
+ */
+const REFUSED_BY_THE_STACK: ReadonlySet<string> = new Set(["PROTOCOL", "SANITY", "EXPLOIT"]);
 
 const LOCATIONS: readonly CorpusLocation[] = [
   "path",
@@ -120,7 +146,7 @@ describe("the WAF corpus through Envoy with DenyRules at Standard", () => {
     const benignMisses = results.filter((r) => r.request.family === null && r.outcome !== "passed");
     for (const r of benignMisses)
       console.log(`benign not passed: ${r.request.id} (${r.status}) ${r.request.target}`);
-  }, 120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await gateway?.stop();
@@ -137,14 +163,21 @@ describe("the WAF corpus through Envoy with DenyRules at Standard", () => {
   });
 
   test("the committed families' blocks are the deny rules' doing: the route without rules lets those attacks through", () => {
-    for (const c of COMMITTED.filter((x) => x.family !== "benign")) {
+    for (const c of COMMITTED.filter((x) => x.family !== "benign" && !REFUSED_BY_THE_STACK.has(x.family))) {
       const refusedByStack = selected(bare, c).filter((r) => r.outcome !== "passed");
       expect(refusedByStack.map((r) => r.request.id)).toEqual([]);
+    }
+    // Where the stack refuses some, it refuses few: the committed rate is mostly the rules' doing.
+    for (const family of REFUSED_BY_THE_STACK) {
+      const c: Commitment = { family: family as RuleFamily, atLeast: 0 };
+      expect(selected(bare, c).filter((r) => r.outcome !== "passed").length).toBeLessThan(
+        selected(results, c).filter((r) => r.outcome === "blocked").length / 2,
+      );
     }
     expect(tally(bare).find((r) => r.family === "benign")?.rate).toBe(1);
   });
 
-  test("in LogOnly the same attacks reach the application", async () => {
+  test("in LogOnly (DenyRules and Limits) the same attacks reach the application", async () => {
     const blocked = results
       .filter((r, i) => r.outcome === "blocked" && bare[i]!.outcome === "passed")
       .map((r) => r.request);

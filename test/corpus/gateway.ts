@@ -22,6 +22,7 @@ export const BARE_PREFIX = "/__bare";
 /** Options of {@link startCorpusGateway}. */
 export interface CorpusGatewayOptions {
   readonly level: DenyRuleLevel;
+  /** Threat handling mode of the DenyRules and of the Limits (default Block). */
   readonly mode?: "Block" | "LogOnly";
   /** Receives local mode's log lines (default: dropped). */
   readonly log?: (line: string) => void;
@@ -36,7 +37,12 @@ export interface CorpusGateway {
   stop(): Promise<void>;
 }
 
-/** The manifests: a SidecarGateway with the unsecured baseline route first, a ContentSecurity and the DenyRules. */
+/**
+ * The manifests: a SidecarGateway with the unsecured baseline route first, a ContentSecurity, the
+ * DenyRules and a Limits with the default limits. Both take `mode`: the inspector blocks bodies its
+ * parser cannot read and values over a limit in the Limits' mode, so LogOnly means the whole filter
+ * only logs.
+ */
 export function corpusManifests(level: DenyRuleLevel, mode: "Block" | "LogOnly"): string {
   return `apiVersion: microgateway.airlock.com/v1alpha1
 kind: SidecarGateway
@@ -58,6 +64,14 @@ metadata: { name: corpus, namespace: corpus }
 spec:
   filter:
     denyRulesRef: { name: corpus }
+  limitsRef: { name: corpus }
+---
+apiVersion: microgateway.airlock.com/v1alpha1
+kind: Limits
+metadata: { name: corpus, namespace: corpus }
+spec:
+  settings:
+    threatHandlingMode: ${mode}
 ---
 apiVersion: microgateway.airlock.com/v1alpha1
 kind: DenyRules
