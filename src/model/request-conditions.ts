@@ -19,8 +19,8 @@ import {
   required,
   show,
 } from "./fields.ts";
-import { re2SyntaxError } from "./re2.ts";
-import { HTTP_METHODS, type HttpMethod, MAX_MATCHER_LENGTH, type StringMatch } from "./types.ts";
+import { parseMatching } from "./parse-matchers.ts";
+import { HTTP_METHODS, type HttpMethod, type StringMatch } from "./types.ts";
 
 /** Matches a header by name (always ignoring case) and, if set, by value. */
 export interface HeaderMatch {
@@ -46,46 +46,11 @@ export interface RequestConditions {
   readonly invert: boolean;
 }
 
-const MATCHER_KINDS = ["exact", "prefix", "suffix", "contains", "regex"] as const;
+const _MATCHER_KINDS = ["exact", "prefix", "suffix", "contains", "regex"] as const;
 const MAX_CIDR_RANGES = 1024;
 
-/**
- * Parses `{matcher: StringMatcher}` at `at`. `alwaysIgnoreCase` is for the API's case-insensitive
- * matchers (header names, media types), which have no ignoreCase field.
- *
- * @example parseMatching(at, {matcher: {prefix: "/api"}}) // {kind: "prefix", value: "/api", ignoreCase: false}
- */
-export function parseMatching(at: At, raw: unknown, alwaysIgnoreCase = false): StringMatch {
-  const outer = asRecord(at, raw);
-  const matcherAt = child(at, "matcher");
-  const matcher = asRecord(matcherAt, required(matcherAt, outer.matcher));
-  const set = MATCHER_KINDS.filter((k) => present(matcher[k]) !== undefined);
-  const kind = set[0];
-  if (set.length !== 1 || kind === undefined) {
-    fail(
-      matcherAt,
-      `must have exactly one of exact, prefix, suffix, contains, regex (${set.length === 0 ? "none" : set.join(", ")} set)`,
-    );
-  }
-  const valueAt = child(matcherAt, kind);
-  const value = asString(valueAt, matcher[kind]);
-  if (value.length < 1 || value.length > MAX_MATCHER_LENGTH) {
-    fail(valueAt, `has ${value.length} characters, must have 1 to ${MAX_MATCHER_LENGTH}`);
-  }
-  if (kind === "regex") {
-    const error = re2SyntaxError(value);
-    if (error !== undefined) fail(valueAt, `${show(value)} is not a valid RE2 regex: ${error}`);
-  }
-  let ignoreCase = alwaysIgnoreCase;
-  const rawIgnoreCase = present(matcher.ignoreCase);
-  if (!alwaysIgnoreCase && rawIgnoreCase !== undefined) {
-    if (typeof rawIgnoreCase !== "boolean") {
-      fail(child(matcherAt, "ignoreCase"), `${show(rawIgnoreCase)} must be a boolean`);
-    }
-    ignoreCase = rawIgnoreCase;
-  }
-  return { kind, value, ignoreCase };
-}
+// One parser of the API's StringMatcher for every resource (parse-matchers.ts).
+export { parseMatching };
 
 /** Parses `{name: {matcher}, value?: {matcher}}`, the header selector of rules and conditions. */
 export function parseHeaderMatch(at: At, raw: unknown): HeaderMatch {
