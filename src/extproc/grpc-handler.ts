@@ -14,6 +14,7 @@ import {
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { errorMessage, isMicrogatewayError } from "../errors.ts";
 import { headerRewritePlanFor } from "../inspect/header-rewrite-wire.ts";
+import type { HeaderRewritePlan } from "../inspect/header-rewrites.ts";
 import { HEADER_REWRITES_METADATA_KEY, POLICY_METADATA_KEY } from "./contract.ts";
 import type { InspectionEngine } from "./engine.ts";
 import { RequestExchange } from "./exchange.ts";
@@ -52,18 +53,19 @@ export function serveProcessStream<P>(
     respondError(stream, GRPC.invalidArgument, `missing ${POLICY_METADATA_KEY} metadata`);
     return;
   }
-  let exchange: RequestExchange<P>;
+  let policy: P;
   try {
-    exchange = new RequestExchange(engine, engine.policyFor(wire));
+    policy = engine.policyFor(wire);
   } catch (e) {
     log?.(`inspector: unreadable policy: ${errorMessage(e)}`);
     respondError(stream, GRPC.invalidArgument, `unreadable ${POLICY_METADATA_KEY}: ${errorMessage(e)}`);
     return;
   }
   const rewrites = headers[HEADER_REWRITES_METADATA_KEY];
+  let plan: HeaderRewritePlan | undefined;
   if (typeof rewrites === "string" && rewrites !== "") {
     try {
-      exchange = new RequestExchange(engine, engine.policyFor(wire), headerRewritePlanFor(rewrites));
+      plan = headerRewritePlanFor(rewrites);
     } catch (e) {
       const why = `unreadable ${HEADER_REWRITES_METADATA_KEY}: ${errorMessage(e)}`;
       log?.(`inspector: ${why}`);
@@ -71,6 +73,7 @@ export function serveProcessStream<P>(
       return;
     }
   }
+  const exchange = new RequestExchange(engine, policy, plan);
 
   let status: number = GRPC.ok;
   let message = "";

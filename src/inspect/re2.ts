@@ -31,16 +31,8 @@ export interface Re2 {
   free(): void;
 }
 
-/**
- * Compiles `pattern` (searched, not anchored). `multiline`: `^` and `$` also match at line breaks.
- * `.` never matches a line break. Throws MicrogatewayError `InvalidArgument` with RE2's message.
- *
- * @example compileRe2("union.+select", { ignoreCase: true }).test("UNION all SELECT") // true
- */
-export function compileRe2(
-  pattern: string,
-  options: { ignoreCase?: boolean; multiline?: boolean } = {},
-): Re2 {
+/** The RE2 program for `pattern`, or MicrogatewayError `InvalidArgument` with RE2's message. */
+function compileWrapped(pattern: string, options: { ignoreCase?: boolean; multiline?: boolean }): Wrapped {
   // The wrapper's multiline flag is only read by re2-wasm's JavaScript layer, which adds `(?m)`.
   const wrapped: Wrapped = new re2Wasm.WrappedRE2(
     options.multiline === true ? `(?m)${pattern}` : pattern,
@@ -56,6 +48,20 @@ export function compileRe2(
       `regex ${JSON.stringify(pattern)} does not compile in RE2: ${error}`,
     );
   }
+  return wrapped;
+}
+
+/**
+ * Compiles `pattern` (searched, not anchored). `multiline`: `^` and `$` also match at line breaks.
+ * `.` never matches a line break. Throws MicrogatewayError `InvalidArgument` with RE2's message.
+ *
+ * @example compileRe2("union.+select", { ignoreCase: true }).test("UNION all SELECT") // true
+ */
+export function compileRe2(
+  pattern: string,
+  options: { ignoreCase?: boolean; multiline?: boolean } = {},
+): Re2 {
+  const wrapped = compileWrapped(pattern, options);
   return {
     search: (text, from = 0) => search(wrapped, text, from),
     test: (text) => search(wrapped, text, 0) !== undefined,
@@ -103,20 +109,7 @@ export function sharedRe2(pattern: string, options: { ignoreCase?: boolean; mult
   const key = `${options.ignoreCase === true ? "i" : ""}${options.multiline === true ? "m" : ""}:${pattern}`;
   const existing = shared.get(key)?.deref();
   if (existing !== undefined) return existing;
-  const wrapped: Wrapped = new re2Wasm.WrappedRE2(
-    options.multiline === true ? `(?m)${pattern}` : pattern,
-    options.ignoreCase ?? false,
-    options.multiline ?? false,
-    false,
-  );
-  if (!wrapped.ok()) {
-    const error = wrapped.error();
-    wrapped.delete?.();
-    throw new MicrogatewayError(
-      "InvalidArgument",
-      `regex ${JSON.stringify(pattern)} does not compile in RE2: ${error}`,
-    );
-  }
+  const wrapped = compileWrapped(pattern, options);
   const re: Re2 = {
     search: (text, from = 0) => search(wrapped, text, from),
     test: (text) => search(wrapped, text, 0) !== undefined,
