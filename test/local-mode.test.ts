@@ -26,10 +26,18 @@ const BENIGN = "/hello?name=O%27Brien&text=select%20your%20favourite%20union";
 
 /** Whether the engine has ACKed exactly the listener the cache holds now. */
 function listenerCurrent(local: LocalMode): boolean {
-  const want = local.cache.resources(local.nodeId, TypeUrl.Listener).get(INGRESS_LISTENER)?.version;
-  const t = local.status.get(local.nodeId)?.types.get(TypeUrl.Listener);
-  return t?.state === "Accepted" && t.accepted.get(INGRESS_LISTENER) === want;
+  return current(local, TypeUrl.Listener, INGRESS_LISTENER);
 }
+
+/** The engine ACKed the resource's version the cache holds now. */
+function current(local: LocalMode, typeUrl: string, name: string): boolean {
+  const want = local.cache.resources(local.nodeId, typeUrl).get(name)?.version;
+  const t = local.status.get(local.nodeId)?.types.get(typeUrl);
+  return t?.state === "Accepted" && t.accepted.get(name) === want;
+}
+
+/** The demo application's route configuration (RDS): where its routes and policies are. */
+const APP_ROUTES = "app_8080";
 
 function manifestDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "mgw-test-manifests-"));
@@ -230,10 +238,10 @@ describe("local mode over delta xDS with a real Envoy", () => {
     ).join("");
     writeFileSync(file, original.replace("      routes:\n", `      routes:\n${routes}`));
     await waitFor(
-      "the large listener to be ACKed",
+      "the large route configuration to be ACKed",
       () =>
-        local.cache.resources(local.nodeId, TypeUrl.Listener).get(INGRESS_LISTENER)!.size > 65_536 &&
-        listenerCurrent(local),
+        local.cache.resources(local.nodeId, TypeUrl.RouteConfiguration).get(APP_ROUTES)!.size > 65_536 &&
+        current(local, TypeUrl.RouteConfiguration, APP_ROUTES),
       5000,
     );
     expect(await statusOf(`${local.url}/api/v7/x?q=1%27%20OR%201%3D1--`)).toBe(400);
@@ -242,8 +250,8 @@ describe("local mode over delta xDS with a real Envoy", () => {
     await waitFor(
       "the original gateway",
       () =>
-        local.cache.resources(local.nodeId, TypeUrl.Listener).get(INGRESS_LISTENER)!.size < 65_536 &&
-        listenerCurrent(local),
+        local.cache.resources(local.nodeId, TypeUrl.RouteConfiguration).get(APP_ROUTES)!.size < 65_536 &&
+        current(local, TypeUrl.RouteConfiguration, APP_ROUTES),
       5000,
     );
   }, 15_000);

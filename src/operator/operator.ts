@@ -151,7 +151,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     podUid: (podKey) => source?.current().podUids.get(podKey),
     desiredResources: (nodeId) => {
       const out: Record<string, string[]> = {};
-      for (const typeUrl of [TypeUrl.Cluster, TypeUrl.Listener]) {
+      for (const typeUrl of [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret]) {
         const names = [...cache.resources(nodeId, typeUrl).keys()].sort();
         if (names.length > 0) out[typeUrl] = names;
       }

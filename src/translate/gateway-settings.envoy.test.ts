@@ -13,6 +13,7 @@ import { ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.j
 import { SecretSchema } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { findEnvoy } from "../local/envoy-process.ts";
 import { envoyRegistry } from "../model/envoy-json.ts";
+import { listenersWithInlineRoutes } from "./static-config.ts";
 import { POD, settingsModel, testCertificates, tlsSecret } from "./testing/settings-fixtures.ts";
 import { type PodConfig, translatePod } from "./translate-pod.ts";
 
@@ -34,7 +35,7 @@ function bootstrapOf(config: PodConfig): JsonValue {
       },
     },
     static_resources: {
-      listeners: config.listeners.map((l) => toJson(ListenerSchema, l, { registry })),
+      listeners: listenersWithInlineRoutes(config).map((l) => toJson(ListenerSchema, l, { registry })),
       clusters: [
         ...config.clusters.map((c) => toJson(ClusterSchema, c, { registry })),
         {

@@ -171,11 +171,10 @@ describe("upstream settings", () => {
     expect(seconds(options?.commonHttpProtocolOptions?.idleTimeout)).toBe(42);
     expect(options?.upstreamProtocolOptions.case).toBe("explicitHttpConfig");
     expect(cluster.transportSocket?.name).toBe("envoy.transport_sockets.tls");
-    const route = hcmOf(config.listeners[0]!, 8080).routeSpecifier;
-    const timeout =
-      route.case === "routeConfig" && route.value.virtualHosts[0]?.routes[0]?.action.case === "route"
-        ? route.value.virtualHosts[0].routes[0].action.value.timeout
-        : undefined;
+    const rds = hcmOf(config.listeners[0]!, 8080).routeSpecifier;
+    const route = config.routes.find((r) => rds.case === "rds" && r.name === rds.value.routeConfigName);
+    const action = route?.virtualHosts[0]?.routes[0]?.action;
+    const timeout = action?.case === "route" ? action.value.timeout : undefined;
     expect(seconds(timeout)).toBe(0);
   });
 

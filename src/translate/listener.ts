@@ -1,12 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { SocketAddress_Protocol } from "../../gen/envoy/config/core/v3/address_pb.js";
+import { ApiVersion } from "../../gen/envoy/config/core/v3/config_source_pb.js";
 import {
   type FilterChain,
   FilterChainSchema,
 } from "../../gen/envoy/config/listener/v3/listener_components_pb.js";
 import { type Listener, ListenerSchema } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import type { Route } from "../../gen/envoy/config/route/v3/route_components_pb.js";
+import {
+  type RouteConfiguration,
+  RouteConfigurationSchema,
+} from "../../gen/envoy/config/route/v3/route_pb.js";
 import { RouterSchema } from "../../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import { OriginalDstSchema } from "../../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js";
 import {
@@ -72,6 +77,23 @@ export function ingressListener(apps: readonly ApplicationChain[], at: ListenAdd
   });
 }
 
+/**
+ * The route configuration of each application (named like its filter chain, `app_<port>`), served
+ * over RDS on the ADS stream. The routes carry the policies (ExtProcPerRoute metadata), so a policy
+ * edit changes a RouteConfiguration and not the listener: Envoy swaps routes in place, whereas a
+ * changed listener is drained and rebuilt (its open connections closed after the drain time), and
+ * the push is the routes' ~2 KB rather than the listener's ~9 KB (docs/decisions.md, "Routes over RDS").
+ */
+export function applicationRoutes(apps: readonly ApplicationChain[]): RouteConfiguration[] {
+  return apps.map((app) => {
+    const name = applicationName(app.containerPort);
+    return create(RouteConfigurationSchema, {
+      name,
+      virtualHosts: [{ name, domains: ["*"], routes: [...app.routes] }],
+    });
+  });
+}
+
 function applicationChain(app: ApplicationChain): FilterChain {
   const name = applicationName(app.containerPort);
   const telemetry = app.telemetry ?? DEFAULT_TELEMETRY_SPEC;
@@ -79,8 +101,14 @@ function applicationChain(app: ApplicationChain): FilterChain {
     statPrefix: name,
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: {
-      case: "routeConfig",
-      value: { name, virtualHosts: [{ name, domains: ["*"], routes: [...app.routes] }] },
+      case: "rds",
+      value: {
+        routeConfigName: name,
+        configSource: {
+          configSourceSpecifier: { case: "ads", value: {} },
+          resourceApiVersion: ApiVersion.V3,
+        },
+      },
     },
     httpFilters: [
       ...(app.prependFilters ?? []),

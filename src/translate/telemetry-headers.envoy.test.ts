@@ -17,6 +17,7 @@ import { HEADER_VALUE_OPERATORS } from "../model/header-rewrites.ts";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import { API_VERSION, type CustomResource, type PodInfo } from "../model/types.ts";
+import { listenersWithInlineRoutes } from "./static-config.ts";
 import { translatePod } from "./translate-pod.ts";
 
 // A real Envoy running what translatePod makes of a gateway with HeaderRewrites and Telemetry,
@@ -169,7 +170,9 @@ function bootstrap(
     upstreamFor: (port) => ({ host: "127.0.0.1", port }),
     inspector: { socketPath: inspectorSocket() },
   });
-  const listeners = config.listeners.map((l) => toJson(ListenerSchema, l, { registry }) as JsonObject);
+  const listeners = listenersWithInlineRoutes(config).map(
+    (l) => toJson(ListenerSchema, l, { registry }) as JsonObject,
+  );
   const base = engineBootstrap({
     adminPort: ports.admin,
     probePort: ports.probe,

@@ -58,7 +58,10 @@ function routesOf(config: ReturnType<typeof translatePod>) {
   const filter = chain.filters[0]!.configType;
   if (filter.case !== "typedConfig") throw new Error("the listener's filter has no typed config");
   const hcm = anyUnpack(filter.value, HttpConnectionManagerSchema)!;
-  const routeConfig = hcm.routeSpecifier.case === "routeConfig" ? hcm.routeSpecifier.value : undefined;
+  // The listener names its routes; they are served over RDS (a policy edit leaves the listener alone).
+  const rds = hcm.routeSpecifier.case === "rds" ? hcm.routeSpecifier.value : undefined;
+  expect(rds?.configSource?.configSourceSpecifier.case).toBe("ads");
+  const routeConfig = config.routes.find((r) => r.name === rds?.routeConfigName);
   return { hcm, routes: routeConfig!.virtualHosts[0]!.routes };
 }
 

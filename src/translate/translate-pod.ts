@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Cluster } from "../../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { Listener } from "../../gen/envoy/config/listener/v3/listener_pb.js";
 import { type Route, RouteSchema } from "../../gen/envoy/config/route/v3/route_components_pb.js";
+import type { RouteConfiguration } from "../../gen/envoy/config/route/v3/route_pb.js";
 import type { Secret } from "../../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js";
 import { MicrogatewayError } from "../errors.ts";
 import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
@@ -23,7 +24,7 @@ import { type UpstreamAddress, upstreamCluster } from "./cluster.ts";
 import { gatewaySettings } from "./gateway-settings.ts";
 import { type TranslatedHeaderRewrites, translateHeaderRewrites } from "./header-rewrites.ts";
 import { inspectorCluster, inspectorPerRouteAny } from "./inspector.ts";
-import { type ApplicationChain, ingressListener, type ListenAddress } from "./listener.ts";
+import { type ApplicationChain, applicationRoutes, ingressListener, type ListenAddress } from "./listener.ts";
 import { ENGINE_PORT, upstreamClusterName } from "./names.ts";
 import { routeTimeout, withUpstreamSettings } from "./upstream.ts";
 
@@ -43,6 +44,8 @@ export interface PodConfig {
   readonly gateway?: string;
   readonly clusters: readonly Cluster[];
   readonly listeners: readonly Listener[];
+  /** The listeners' route configurations (RDS), one per application: where the policies are. */
+  readonly routes: readonly RouteConfiguration[];
   /** SDS secrets the listeners name (TLS certificates, client CAs); absent: none. */
   readonly secrets?: readonly Secret[];
 }
@@ -56,7 +59,7 @@ export interface PodConfig {
  */
 export function translatePod(model: Model, pod: PodInfo, options: TranslateOptions = {}): PodConfig {
   const gateways = gatewaysForPod(model, pod);
-  if (gateways.length === 0) return { clusters: [], listeners: [] };
+  if (gateways.length === 0) return { clusters: [], listeners: [], routes: [] };
   if (gateways.length > 1) {
     throw new MicrogatewayError(
       "InvalidResource",
@@ -82,6 +85,7 @@ export function translatePod(model: Model, pod: PodInfo, options: TranslateOptio
       ...settings.clusters,
     ],
     listeners: [ingressListener(apps, options.listen ?? { host: "0.0.0.0", port: ENGINE_PORT })],
+    routes: applicationRoutes(apps),
     secrets: settings.secrets,
   };
 }

@@ -17,6 +17,8 @@ const EMPTY: ReadonlyMap<string, CachedResource> = new Map();
 export class ConfigCache {
   private readonly nodes = new Map<string, Map<string, ReadonlyMap<string, CachedResource>>>();
   private readonly watchers = new Map<string, Set<ConfigWatcher>>();
+  /** Deleted nodes that still had open streams: known to have nothing until those streams close. */
+  private readonly deleted = new Set<string>();
   private readonly interner = new ResourceInterner();
 
   /**
@@ -57,15 +59,22 @@ export class ConfigCache {
       if (interned.size > 0) stored.set(typeUrl, interned);
     }
     this.nodes.set(nodeId, stored);
+    this.deleted.delete(nodeId);
     if (changed.size > 0) this.notify(nodeId, changed);
     return changed;
   }
 
-  /** Forgets a node (its pod is gone). Open streams see an empty configuration. */
+  /**
+   * Forgets a node (its pod is gone, or no longer ours). Its open streams see an empty
+   * configuration (their engines drop what they had); once they have closed, the node is unknown
+   * again, and a stream of an unknown node is answered only when the node is set (see
+   * DeltaSession.nextResponse).
+   */
   deleteNode(nodeId: string): void {
     const prev = this.nodes.get(nodeId);
     if (!prev) return;
     this.nodes.delete(nodeId);
+    if (this.watchers.has(nodeId)) this.deleted.add(nodeId);
     for (const byName of prev.values()) for (const r of byName.values()) this.interner.release(r);
     this.notify(nodeId, new Set(prev.keys()));
   }
@@ -75,9 +84,12 @@ export class ConfigCache {
     return this.nodes.get(nodeId)?.get(typeUrl) ?? EMPTY;
   }
 
-  /** Whether the node has a configuration (possibly empty) set. */
+  /**
+   * Whether the node has a configuration (possibly empty) set, or was deleted while its streams
+   * were open. Streams of other nodes wait: the cache does not know what they should have.
+   */
   hasNode(nodeId: string): boolean {
-    return this.nodes.has(nodeId);
+    return this.nodes.has(nodeId) || this.deleted.has(nodeId);
   }
 
   /** Node ids with a configuration. */
@@ -102,7 +114,10 @@ export class ConfigCache {
       const s = this.watchers.get(nodeId);
       if (!s) return;
       s.delete(watcher);
-      if (s.size === 0) this.watchers.delete(nodeId);
+      if (s.size === 0) {
+        this.watchers.delete(nodeId);
+        this.deleted.delete(nodeId);
+      }
     };
   }
 

@@ -124,6 +124,60 @@ describe("DeltaSession", () => {
     expect(status.counters.responses).toBe(0);
   });
 
+  test("a node the cache does not know yet is answered only once it is set: a reconnect loses nothing", () => {
+    // An operator that just restarted: the engine reconnects with what it runs before the
+    // controller's first sync has set its node. Answering then would remove its listener.
+    const cache = new ConfigCache();
+    const status = new EngineStatusStore();
+    const session = new DeltaSession(cache, status);
+    cache.watch(NODE, () => {});
+    const l = res(LDS, "ingress", "1");
+    session.handle(req({ typeUrl: LDS, initialResourceVersions: { ingress: l.version, stale: "v0" } }));
+    expect(session.next()).toBeUndefined();
+    expect(status.counters.responses).toBe(0);
+    cache.setNode(NODE, [l]);
+    const r = session.next()!;
+    expect(r.resources).toHaveLength(0);
+    expect(r.removedResources).toEqual(["stale"]);
+  });
+
+  test("a reconnect that subscribes its routes by name with their versions gets nothing unchanged", () => {
+    const route = res(RDS, "app_8080", "r1");
+    const { session, status } = setup([route]);
+    session.handle(
+      req({
+        typeUrl: RDS,
+        resourceNamesSubscribe: ["app_8080"],
+        initialResourceVersions: { app_8080: route.version },
+      }),
+    );
+    expect(session.next()).toBeUndefined();
+    expect(status.counters.responses).toBe(0);
+  });
+
+  test("a deleted node's open stream is told it has nothing; a node deleted without streams is unknown", () => {
+    const l = res(LDS, "ingress", "1");
+    const { session, cache } = setup([l]);
+    const unwatch = cache.watch(NODE, () => {});
+    session.handle(req({ typeUrl: LDS }));
+    session.handle(ack(session.next()!));
+    cache.deleteNode(NODE);
+    expect(session.next()?.removedResources).toEqual(["ingress"]);
+    unwatch();
+    expect(cache.hasNode(NODE)).toBe(false);
+  });
+
+  test("a fresh engine of a node not set yet gets its first answer when the node is set", () => {
+    const cache = new ConfigCache();
+    const session = new DeltaSession(cache, new EngineStatusStore());
+    session.handle(req({ typeUrl: CDS }));
+    expect(session.next()).toBeUndefined();
+    cache.setNode(NODE, []);
+    const r = session.next()!;
+    expect(r.resources).toHaveLength(0);
+    expect(r.removedResources).toHaveLength(0);
+  });
+
   test("an explicitly subscribed name that does not exist is answered as removed, and sent when it appears", () => {
     const { session, cache } = setup([]);
     session.handle(req({ typeUrl: RDS, resourceNamesSubscribe: ["routes_8080"] }));

@@ -125,7 +125,9 @@ export class DeltaSession {
         continue;
       }
       sub.names.add(name);
-      sub.forced.add(name);
+      // A name subscribed again is answered even if unchanged, but not one the client reports
+      // having in this very request (a reconnect: Envoy subscribes its routes with their versions).
+      if (req.initialResourceVersions[name] === undefined) sub.forced.add(name);
     }
     for (const name of req.resourceNamesUnsubscribe) {
       if (name === WILDCARD) {
@@ -152,7 +154,11 @@ export class DeltaSession {
    * awaiting its ACK. Call it after every `handle` and after every configuration change.
    */
   nextResponse(): DeltaResponse | undefined {
-    if (this.inFlight || this.nodeId === undefined) return undefined;
+    // A node the cache does not know yet (an operator that restarted and has not finished its first
+    // sync, a pod whose engine connects before the controller saw it) is not a node that should
+    // have nothing: answering would remove what a reconnecting engine runs. Wait; the cache's
+    // watch calls again once the node is set.
+    if (this.inFlight || this.nodeId === undefined || !this.cache.hasNode(this.nodeId)) return undefined;
     const order = [...this.types.keys()].sort(compareTypes);
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
     for (const typeUrl of order) {

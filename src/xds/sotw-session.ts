@@ -119,7 +119,11 @@ export class SotwSession {
 
   /** The next response to send, or undefined (nothing changed, or awaiting an ACK). */
   nextResponse(): SotwResponse | undefined {
-    if (this.inFlight || this.nodeId === undefined) return undefined;
+    // A node the cache does not know yet (an operator that restarted and has not finished its first
+    // sync, a pod whose engine connects before the controller saw it) is not a node that should
+    // have nothing: answering would remove what a reconnecting engine runs. Wait; the cache's
+    // watch calls again once the node is set.
+    if (this.inFlight || this.nodeId === undefined || !this.cache.hasNode(this.nodeId)) return undefined;
     for (const typeUrl of [...this.types.keys()].sort(compareTypes)) {
       const r = this.respond(typeUrl);
       if (r) return r;
