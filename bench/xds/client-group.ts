@@ -24,6 +24,8 @@ export interface ClientGroupOptions {
   readonly certDir: string;
   readonly batch: number;
   readonly protocol: XdsProtocol;
+  /** The RouteConfigurations every engine's listener names (from the server's `ready`). */
+  readonly routeNames: readonly string[];
   readonly openFiles: number;
   readonly cwd: string;
 }
@@ -48,6 +50,7 @@ export class ClientGroup {
             ...["--port", String(opts.port), "--certs", opts.certDir],
             ...["--engines", String(count), "--first", String(first)],
             ...["--batch", String(Math.max(1, Math.round(opts.batch / procs))), "--protocol", opts.protocol],
+            ...["--routes", opts.routeNames.join(",")],
           ],
           openFiles: opts.openFiles,
           cwd: opts.cwd,

@@ -5,8 +5,8 @@
  * driver may split the fleet over several of these processes (`--first` is the global index of
  * this process's first engine).
  *
- * Usage: bun run bench/xds/clients.ts --port 40000 --certs /tmp/dir --engines 1000 [--first 0]
- *          [--batch 200] [--protocol delta|sotw]
+ * Usage: bun run bench/xds/clients.ts --port 40000 --certs /tmp/dir --engines 1000 --routes app_8080
+ *          [--first 0] [--batch 200] [--protocol delta|sotw]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,8 +34,12 @@ function main(): void {
       first: { type: "string", default: "0" },
       batch: { type: "string", default: "200" },
       protocol: { type: "string", default: "delta" },
+      routes: { type: "string" },
     },
   });
+  const routeNames = (values.routes ?? "").split(",").filter((r) => r !== "");
+  if (routeNames.length === 0)
+    throw new Error("--routes <name,...> is required (the RouteConfigurations the listener names)");
   const n = positive("--engines", values.engines);
   const first = Number(values.first);
   if (!Number.isInteger(first) || first < 0)
@@ -80,8 +84,8 @@ function main(): void {
     awaiting = undefined;
     send({
       event: "converged",
-      latenciesMs: awaited.map((e) => round3(e.listenerAt - since)),
-      versions: [...new Set(awaited.map((e) => e.listenerVersion))],
+      latenciesMs: awaited.map((e) => round3(e.routeAt - since)),
+      versions: [...new Set(awaited.map((e) => e.routeVersion))],
     });
   };
   const hooks: EngineHooks = {
@@ -93,9 +97,9 @@ function main(): void {
     ready() {
       if (++ready === n) send({ event: "ready", at: wallMs() });
     },
-    listener(engine) {
-      // The first Listener response since the mark is the one the awaited change produced.
-      if (!awaiting || engine.listenerResponses !== engine.mark + 1) return;
+    route(engine) {
+      // The first RouteConfiguration response since the mark is the one the awaited change produced.
+      if (!awaiting || engine.routeResponses !== engine.mark + 1) return;
       if (awaiting.engines && !awaiting.engines.has(engine)) return;
       awaiting.converged++;
       checkConverged();
@@ -110,7 +114,7 @@ function main(): void {
   };
   const engines = Array.from(
     { length: n },
-    (_, i) => new SimulatedEngine(benchNodeId(first + i), hooks, counters, protocol),
+    (_, i) => new SimulatedEngine(benchNodeId(first + i), hooks, counters, routeNames, protocol),
   );
   const local = (global: readonly number[]) =>
     global.filter((g) => g >= first && g < first + n).map((g) => engines[g - first]!);
@@ -136,13 +140,13 @@ function main(): void {
         return;
       }
       case "mark":
-        for (const e of engines) e.mark = e.listenerResponses;
+        for (const e of engines) e.mark = e.routeResponses;
         send({ event: "marked" });
         return;
       case "await": {
         const set = command.engines ? new Set(local(command.engines)) : undefined;
         let converged = 0;
-        for (const e of set ?? engines) if (e.listenerResponses > e.mark) converged++;
+        for (const e of set ?? engines) if (e.routeResponses > e.mark) converged++;
         awaiting = { since: command.since, engines: set, converged };
         checkConverged();
         return;

@@ -87,7 +87,8 @@ export function benchModel(fleet: BenchFleet, mode: ThreatHandlingMode): Model {
 /** The result of pushing the fleet into the cache. */
 export interface FleetPush extends ChangeTimings {
   readonly changedNodes: number;
-  readonly listenerVersion: string;
+  /** The version of the pods' RouteConfiguration: where the DenyRules mode is. */
+  readonly routeVersion: string;
 }
 
 /**
@@ -121,7 +122,7 @@ export function pushFleet(
     setNodeMs,
     totalMs: wallMs() - start,
     changedNodes,
-    listenerVersion: sharedListenerVersion(cache, fleet.pods),
+    routeVersion: sharedRouteVersion(cache, fleet.pods),
   };
 }
 
@@ -144,27 +145,35 @@ export function pushPod(
   const nodeId = nodeIdOf(pod.metadata);
   const changedNodes = cache.setNode(nodeId, resources).size > 0 ? 1 : 0;
   const end = wallMs();
-  const [listener] = cache.resources(nodeId, TypeUrl.Listener).values();
+  const [routes] = cache.resources(nodeId, TypeUrl.RouteConfiguration).values();
   return {
     modelMs: 0,
     translateEncodeMs: encoded - start,
     setNodeMs: end - encoded,
     totalMs: end - start,
     changedNodes,
-    listenerVersion: listener?.version ?? "",
+    routeVersion: routes?.version ?? "",
   };
 }
 
-/** The one listener version all pods have; throws if pods differ (the engines could not be checked then). */
-function sharedListenerVersion(cache: ConfigCache, pods: readonly PodInfo[]): string {
+/** The one route configuration version all pods have; throws if pods differ (the engines could not be checked then). */
+function sharedRouteVersion(cache: ConfigCache, pods: readonly PodInfo[]): string {
   const versions = new Set<string>();
   for (const pod of pods) {
-    for (const r of cache.resources(nodeIdOf(pod.metadata), TypeUrl.Listener).values())
+    for (const r of cache.resources(nodeIdOf(pod.metadata), TypeUrl.RouteConfiguration).values())
       versions.add(r.version);
   }
   const [only] = versions;
   if (versions.size !== 1 || only === undefined) {
-    throw new Error(`expected every pod to share one listener version, found ${versions.size}`);
+    throw new Error(`expected every pod to share one route configuration version, found ${versions.size}`);
   }
   return only;
+}
+
+/** The RouteConfigurations the pods' listener names (every pod has the same), which engines subscribe. */
+export function routeNamesOf(cache: ConfigCache, pods: readonly PodInfo[]): string[] {
+  const first = pods[0];
+  return first
+    ? [...cache.resources(nodeIdOf(first.metadata), TypeUrl.RouteConfiguration).keys()].sort()
+    : [];
 }

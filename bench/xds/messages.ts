@@ -36,7 +36,10 @@ export interface ServerReady {
   readonly pods: number;
   /** Model, translation, encoding and setNode of all pods at startup. */
   readonly setupMs: number;
-  readonly listenerVersion: string;
+  /** The version of the RouteConfiguration every pod has (identical pods share it). */
+  readonly routeVersion: string;
+  /** The RouteConfigurations each pod's listener names: the engines subscribe them (RDS). */
+  readonly routeNames: readonly string[];
 }
 
 /** Where the time of one configuration change went, summed over all pods. */
@@ -54,8 +57,8 @@ export interface ServerChanged extends ChangeTimings {
   readonly receivedAt: number;
   /** Pods whose configuration changed (all of them, unless the mode was already set). */
   readonly changedNodes: number;
-  /** The version of the `ingress` listener every pod now has (identical pods share it). */
-  readonly listenerVersion: string;
+  /** The version of the RouteConfiguration (where the policy is) every changed pod now has. */
+  readonly routeVersion: string;
 }
 
 /** Resource usage of the server process. */
@@ -86,11 +89,11 @@ export type ServerEvent = ServerReady | ServerChanged | ServerStats | ServerSett
 export type ClientsCommand =
   /** Connect every engine (in batches) and bring it up: the cold start. */
   | { readonly cmd: "connect" }
-  /** Remember every engine's Listener response count; answered with `marked`. */
+  /** Remember every engine's RouteConfiguration response count; answered with `marked`. */
   | { readonly cmd: "mark" }
   /**
    * Answer with `converged` once every engine (or those of `engines`, by global index) has received
-   * a Listener response since the last `mark`; latencies count from `since`.
+   * a RouteConfiguration response since the last `mark`; latencies count from `since`.
    */
   | { readonly cmd: "await"; readonly since: number; readonly engines?: readonly number[] }
   /** Report counters; `engines` (global indices) adds those engines' own byte counts. */
@@ -112,24 +115,24 @@ export interface ClientsConnected {
   readonly firstError?: string;
 }
 
-/** Every engine has ACKed its first Cluster and Listener responses. */
+/** Every engine has ACKed its first Cluster, Listener and RouteConfiguration responses. */
 export interface ClientsReady {
   readonly event: "ready";
-  /** `wallMs()` of the last engine's Listener ACK. */
+  /** `wallMs()` of the last engine's first RouteConfiguration ACK. */
   readonly at: number;
 }
 
-/** Every engine's Listener response count is remembered. */
+/** Every engine's RouteConfiguration response count is remembered. */
 export interface ClientsMarked {
   readonly event: "marked";
 }
 
-/** Every awaited engine received a new Listener response. */
+/** Every awaited engine received a new RouteConfiguration response. */
 export interface ClientsConverged {
   readonly event: "converged";
-  /** Per awaited engine, ms from `since` to the arrival of its first Listener response since `mark`. */
+  /** Per awaited engine, ms from `since` to the arrival of its first RouteConfiguration response since `mark`. */
   readonly latenciesMs: number[];
-  /** The distinct listener versions the awaited engines run now. */
+  /** The distinct route configuration versions the awaited engines run now. */
   readonly versions: string[];
 }
 

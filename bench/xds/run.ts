@@ -1,7 +1,7 @@
 /**
  * The xDS benchmark driver. For each engine count N and each server (ours, go-control-plane) it runs
  * the scenarios against the same simulated engines (clients.ts) and the same resources:
- *   cold start  all N connect; time until every engine has ACKed its clusters and listener
+ *   cold start  all N connect; time until every engine has ACKed its clusters, listener and routes
  *   fan-out     one change to the policy all pods share; p50/p99/max until each engine has it
  *   single-pod  one pod's configuration changes; its latency, and bytes to all others (must be 0)
  *   reconnect   the server process restarts; all N reconnect with initial_resource_versions;
@@ -63,6 +63,8 @@ const ROOT = join(import.meta.dir, "..", "..");
 /** File descriptors a child needs besides one socket per engine (stdio, bun's own, listening socket). */
 const SPARE_FDS = 256;
 const MiB = 2 ** 20;
+/** Resource types every engine subscribes: Cluster, Listener, RouteConfiguration. */
+const TYPES_PER_ENGINE = 3;
 /** After a single-pod change or a reconnect has settled, how long to keep counting bytes that should not come. */
 const QUIET_MS = 250;
 
@@ -247,12 +249,18 @@ interface Run {
   readonly clients: ClientGroup;
 }
 
+const launchStarts = new WeakMap<ServerLaunch, number>();
+
 /** Starts the server and waits until it listens; returns it with its readiness event and how long that took. */
 async function startServer(launch: ServerLaunch, n: number, deadline: number, mode?: ThreatHandlingMode) {
   const spawnedAt = wallMs();
+  // Each start of the server writes its own CPU profile (the restarted one would overwrite the first).
+  const starts = (launchStarts.get(launch) ?? 0) + 1;
+  launchStarts.set(launch, starts);
+  const argv = launch.argv.map((a) => (a.startsWith("--cpu-prof-name=") ? `${a}-${starts}` : a));
   const server: Server = BenchChild.spawn({
     name: "server",
-    argv: mode ? [...launch.argv, "--mode", mode] : launch.argv,
+    argv: mode ? [...argv, "--mode", mode] : argv,
     openFiles: openFilesFor(n),
     cwd: ROOT,
   });
@@ -276,6 +284,7 @@ async function coldStart(
     certDir: ready.certDir,
     batch: opts.batch,
     protocol,
+    routeNames: ready.routeNames,
     openFiles: openFilesFor(n),
     cwd: ROOT,
   });
@@ -293,8 +302,8 @@ async function coldStart(
     );
   }
   const readyAt = (await clients.next("ready", deadline)).at;
-  // Each engine ACKs one Cluster and one Listener response at startup.
-  await settle(server, 2 * n, deadline);
+  // Each engine ACKs one Cluster, one Listener and one RouteConfiguration response at startup.
+  await settle(server, TYPES_PER_ENGINE * n, deadline);
   const peak = peakRss(server.pid);
   const after = await stats(server, deadline, true);
   const clientsAt = await clientStats(clients, deadline);
@@ -459,16 +468,13 @@ async function change(run: Run, round: number, checkVersion = true): Promise<Cha
     throw new Error(`change ${round}: ${changed.changedNodes} of ${n} pods changed`);
   clients.send({ cmd: "await", since });
   const converged = await clients.next("converged", deadline);
-  // Delta engines report the listener's resource version, which both servers name in `changed`.
-  if (
-    checkVersion &&
-    (converged.versions.length !== 1 || converged.versions[0] !== changed.listenerVersion)
-  ) {
+  // Delta engines report the route configuration's resource version, which both servers name in `changed`.
+  if (checkVersion && (converged.versions.length !== 1 || converged.versions[0] !== changed.routeVersion)) {
     throw new Error(
-      `change ${round}: engines run listener versions ${converged.versions.join(", ")}, expected ${changed.listenerVersion}`,
+      `change ${round}: engines run route versions ${converged.versions.join(", ")}, expected ${changed.routeVersion}`,
     );
   }
-  // A state-of-the-world server may send more than the listener (go-control-plane re-sends the
+  // A state-of-the-world server may send more than the routes (go-control-plane re-sends the
   // clusters too): every response it sent must be ACKed before the change is done.
   // Only this change's responses count; one whose ACK the server counted as stale is not waited for.
   const mid = await stats(server, deadline, false);
@@ -535,7 +541,8 @@ async function singlePod(run: Run, round: number, mode: ThreatHandlingMode): Pro
 
 /**
  * Restarts the server process and lets every engine reconnect with what it runs. Steady state: every
- * engine reconnected, the new server holds 2N subscriptions and has every response it sent ACKed.
+ * engine reconnected, the new server holds 3N subscriptions (Cluster, Listener, RouteConfiguration)
+ * and has every response it sent ACKed.
  */
 async function reconnectStorm(
   run: Run,
@@ -561,7 +568,7 @@ async function reconnectStorm(
       `reconnect: ${reconnected.connectErrors} engines could not connect; first: ${reconnected.firstError}`,
     );
   }
-  let settled = await settle(server, 0, deadline, 2 * n);
+  let settled = await settle(server, 0, deadline, TYPES_PER_ENGINE * n);
   // Whatever the server did send must be ACKed before the fleet is steady.
   const mid = await stats(server, deadline, false);
   if (mid.counters.responses > mid.counters.acks + mid.counters.nacks) {

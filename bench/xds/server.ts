@@ -19,7 +19,7 @@ import { startXdsServer, type XdsServer } from "../../src/xds/server.ts";
 import { EXPORT_FILES } from "../peers/export-fleet.ts";
 import { wallMs } from "../support/clock.ts";
 import { emit, listenForCommands } from "../support/command-channel.ts";
-import { benchModel, loadBenchFleet, pushFleet, pushPod } from "./fleet.ts";
+import { benchModel, loadBenchFleet, pushFleet, pushPod, routeNamesOf } from "./fleet.ts";
 import { CERT_FILES, type ServerCommand, type ServerEvent } from "./messages.ts";
 
 const send = (e: ServerEvent) => emit(e);
@@ -159,7 +159,8 @@ async function main(): Promise<void> {
     certDir,
     pods,
     setupMs: initial.totalMs,
-    listenerVersion: initial.listenerVersion,
+    routeVersion: initial.routeVersion,
+    routeNames: routeNamesOf(cache, fleet.pods),
   });
 }
 

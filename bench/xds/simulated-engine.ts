@@ -3,8 +3,10 @@
  * Envoy does at startup, on updates and after the server restarts. Delta (the default):
  *   1. request Cluster (wildcard) with the node id,
  *   2. ACK the first Cluster response, then subscribe Listener (wildcard),
- *   3. ACK every response (response_nonce = nonce, same type_url), NACK one it cannot use,
- *   4. after a reconnect, subscribe both types at once with `initial_resource_versions` (what it runs).
+ *   3. ACK the first Listener response, then subscribe the RouteConfigurations its connection
+ *      managers name (`routeNames`: Envoy reads them from the listener; the engine is told them),
+ *   4. ACK every response (response_nonce = nonce, same type_url), NACK one it cannot use,
+ *   5. after a reconnect, subscribe all three types at once with `initial_resource_versions` (what it runs).
  * State of the world (`protocol: "sotw"`) follows the same steps on StreamAggregatedResources, and
  * its ACKs carry the response's version_info.
  * No timers and no per-message closures: thousands of these share one process.
@@ -61,10 +63,10 @@ export interface EngineCounters {
 export interface EngineHooks {
   /** The TLS handshake finished (`error` undefined) or failed. Called once per connect or reconnect. */
   connected(engine: SimulatedEngine, error?: string): void;
-  /** The engine ACKed its first Cluster and Listener responses. */
+  /** The engine ACKed its first Cluster, Listener and RouteConfiguration responses. */
   ready(engine: SimulatedEngine): void;
-  /** A Listener response was ACKed; `engine.listenerVersion` is what it runs now. */
-  listener(engine: SimulatedEngine): void;
+  /** A RouteConfiguration response was ACKed; `engine.routeVersion` is what it runs now. */
+  route(engine: SimulatedEngine): void;
   /** The stream or connection broke after the handshake. Called at most once per engine. */
   failed(engine: SimulatedEngine, message: string): void;
   /** The connection closed while a disconnect was expected (`expectDisconnect`). */
@@ -75,13 +77,17 @@ type Phase =
   | "connecting"
   | "clusters"
   | "listeners"
+  | "routes"
   | "ready"
   | "expecting-disconnect"
   | "disconnected"
   | "failed"
   | "closing";
 
-/** One engine. `listenerVersion`/`listenerAt` say what listener it runs and when that arrived. */
+/**
+ * One engine. `routeVersion`/`routeAt` say what routes it runs and when they arrived: the routes
+ * carry the policies, so a policy change is a RouteConfiguration response.
+ */
 export class SimulatedEngine {
   private phase: Phase = "connecting";
   private session: http2.ClientHttp2Session | undefined;
@@ -91,12 +97,12 @@ export class SimulatedEngine {
   private chunkAt = 0;
   /** Delta: the resources the engine runs, by type then name (its `initial_resource_versions`). */
   private readonly known = new Map<string, Map<string, string>>();
-  /** Version of the first listener of the last Listener response ("" before the first). */
-  listenerVersion = "";
-  /** `wallMs()` at which the last Listener response arrived. */
-  listenerAt = 0;
-  /** Listener responses received so far; `mark` remembers the count at the driver's `mark`. */
-  listenerResponses = 0;
+  /** Version of the first route configuration of the last RouteConfiguration response ("" before the first). */
+  routeVersion = "";
+  /** `wallMs()` at which the last RouteConfiguration response arrived. */
+  routeAt = 0;
+  /** RouteConfiguration responses received so far; `mark` remembers the count at the driver's `mark`. */
+  routeResponses = 0;
   mark = 0;
   /** gRPC bytes this engine received (framing included). */
   bytesReceived = 0;
@@ -105,6 +111,8 @@ export class SimulatedEngine {
     readonly nodeId: string,
     private readonly hooks: EngineHooks,
     private readonly counters: EngineCounters,
+    /** The RouteConfigurations the engine's listener names (the same for every engine of a fleet). */
+    private readonly routeNames: readonly string[],
     readonly protocol: XdsProtocol = "delta",
   ) {}
 
@@ -193,7 +201,7 @@ export class SimulatedEngine {
       this.sendDelta(create(DeltaDiscoveryRequestSchema, { node, typeUrl: TypeUrl.Cluster }));
       return;
     }
-    // Envoy after a reconnect: both types at once, each with the versions it runs.
+    // Envoy after a reconnect: every type at once, each with the versions it runs.
     const initial = (typeUrl: string) => Object.fromEntries(this.known.get(typeUrl) ?? []);
     this.sendDelta(
       create(DeltaDiscoveryRequestSchema, {
@@ -206,6 +214,13 @@ export class SimulatedEngine {
       create(DeltaDiscoveryRequestSchema, {
         typeUrl: TypeUrl.Listener,
         initialResourceVersions: initial(TypeUrl.Listener),
+      }),
+    );
+    this.sendDelta(
+      create(DeltaDiscoveryRequestSchema, {
+        typeUrl: TypeUrl.RouteConfiguration,
+        resourceNamesSubscribe: [...this.routeNames],
+        initialResourceVersions: initial(TypeUrl.RouteConfiguration),
       }),
     );
   }
@@ -246,11 +261,7 @@ export class SimulatedEngine {
     for (let i = 0; i < view.names.length; i++) known.set(view.names[i]!, view.versions[i]!);
     for (const name of view.removed) known.delete(name);
     this.sendDelta(create(DeltaDiscoveryRequestSchema, { typeUrl: view.typeUrl, responseNonce: view.nonce }));
-    if (view.typeUrl === TypeUrl.Cluster) {
-      this.afterCluster();
-      return;
-    }
-    this.afterListener(view.versions[0] ?? "");
+    this.after(view.typeUrl, view.versions[0] ?? "");
   };
 
   private readonly onSotw = (bytes: Uint8Array): void => {
@@ -276,35 +287,50 @@ export class SimulatedEngine {
         responseNonce: view.nonce,
       }),
     );
-    if (view.typeUrl === TypeUrl.Cluster) {
-      this.afterCluster();
-      return;
-    }
-    this.afterListener(view.versionInfo);
+    this.after(view.typeUrl, view.versionInfo);
   };
 
   private get live(): boolean {
     return this.phase !== "failed" && this.phase !== "closing" && this.phase !== "disconnected";
   }
 
-  private afterCluster(): void {
-    if (this.phase !== "clusters") return;
-    // Envoy asks for listeners once its clusters are initialised: after the first CDS answer.
-    this.phase = "listeners";
-    if (this.protocol === "delta")
-      this.sendDelta(create(DeltaDiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
-    else this.sendSotw(create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
-  }
-
-  private afterListener(version: string): void {
-    this.listenerVersion = version;
-    this.listenerAt = this.chunkAt;
-    this.listenerResponses++;
-    if (this.phase === "listeners") {
+  /** What the engine does after ACKing a response of `typeUrl` (`version`: its first resource's, or the SotW set's). */
+  private after(typeUrl: string, version: string): void {
+    if (typeUrl === TypeUrl.Cluster) {
+      if (this.phase !== "clusters") return;
+      // Envoy asks for listeners once its clusters are initialised: after the first CDS answer.
+      this.phase = "listeners";
+      if (this.protocol === "delta")
+        this.sendDelta(create(DeltaDiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
+      else this.sendSotw(create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Listener }));
+      return;
+    }
+    if (typeUrl === TypeUrl.Listener) {
+      if (this.phase !== "listeners") return;
+      // A listener warms until the routes its connection managers name arrive over RDS.
+      this.phase = "routes";
+      const names = [...this.routeNames];
+      if (this.protocol === "delta")
+        this.sendDelta(
+          create(DeltaDiscoveryRequestSchema, {
+            typeUrl: TypeUrl.RouteConfiguration,
+            resourceNamesSubscribe: names,
+          }),
+        );
+      else
+        this.sendSotw(
+          create(DiscoveryRequestSchema, { typeUrl: TypeUrl.RouteConfiguration, resourceNames: names }),
+        );
+      return;
+    }
+    this.routeVersion = version;
+    this.routeAt = this.chunkAt;
+    this.routeResponses++;
+    if (this.phase === "routes") {
       this.phase = "ready";
       this.hooks.ready(this);
     }
-    this.hooks.listener(this);
+    this.hooks.route(this);
   }
 
   private sendDelta(request: DeltaDiscoveryRequest): void {
@@ -331,8 +357,8 @@ export class SimulatedEngine {
 
 /** Why Envoy would NACK a response of this type and nonce, or undefined. */
 function rejectReason(typeUrl: string, nonce: string): string | undefined {
-  if (typeUrl !== TypeUrl.Cluster && typeUrl !== TypeUrl.Listener) {
-    return `unexpected type_url "${typeUrl}" (only Cluster and Listener were requested)`;
+  if (typeUrl !== TypeUrl.Cluster && typeUrl !== TypeUrl.Listener && typeUrl !== TypeUrl.RouteConfiguration) {
+    return `unexpected type_url "${typeUrl}" (only Cluster, Listener and RouteConfiguration were requested)`;
   }
   if (nonce === "") return "response without a nonce";
   return undefined;

@@ -132,12 +132,13 @@ func run(dir, mode string, prof *profiler, remove func()) error {
 	}()
 
 	emit(map[string]any{
-		"event":           "ready",
-		"port":            lis.Addr().(*net.TCPAddr).Port,
-		"certDir":         dir,
-		"pods":            len(f.nodes),
-		"setupMs":         setupMs,
-		"listenerVersion": fl.listenerVersion,
+		"event":        "ready",
+		"port":         lis.Addr().(*net.TCPAddr).Port,
+		"certDir":      dir,
+		"pods":         len(f.nodes),
+		"setupMs":      setupMs,
+		"routeVersion": fl.routeVersion,
+		"routeNames":   fl.routeNames,
 	})
 
 	lines := bufio.NewScanner(os.Stdin)
@@ -163,7 +164,7 @@ func run(dir, mode string, prof *profiler, remove func()) error {
 				"event":             "changed",
 				"receivedAt":        receivedAt,
 				"changedNodes":      t.changedNodes,
-				"listenerVersion":   fl.listenerVersion,
+				"routeVersion":      fl.routeVersion,
 				"modelMs":           0,
 				"translateEncodeMs": t.decodeMs,
 				"setNodeMs":         t.setSnapshotMs,
@@ -180,7 +181,7 @@ func run(dir, mode string, prof *profiler, remove func()) error {
 				"event":             "changed",
 				"receivedAt":        receivedAt,
 				"changedNodes":      t.changedNodes,
-				"listenerVersion":   version,
+				"routeVersion":      version,
 				"modelMs":           0,
 				"translateEncodeMs": t.decodeMs,
 				"setNodeMs":         t.setSnapshotMs,

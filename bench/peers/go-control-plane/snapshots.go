@@ -17,7 +17,8 @@ type fleetServer struct {
 	cache cache.SnapshotCache
 	// resources are the typed messages every node's snapshot holds now (all nodes share them).
 	resources       map[resource.Type][]types.Resource
-	listenerVersion string
+	routeVersion    string
+	routeNames      []string
 	snapshotVersion int
 }
 
@@ -56,24 +57,26 @@ func (s *fleetServer) apply(mode string) (changeTimings, error) {
 		}
 	}
 	t2 := wallMs()
-	listeners := resources[resource.ListenerType]
-	if len(listeners) != 1 {
-		return changeTimings{}, fmt.Errorf("mode %s: expected one listener, found %d", mode, len(listeners))
+	// The DenyRules mode is in the route configuration (served over RDS), not in the listener.
+	routes := resources[resource.RouteType]
+	if len(routes) != 1 {
+		return changeTimings{}, fmt.Errorf("mode %s: expected one route configuration, found %d", mode, len(routes))
 	}
-	listenerVersion, err := versionOf(listeners[0])
+	routeVersion, err := versionOf(routes[0])
 	if err != nil {
 		return changeTimings{}, err
 	}
 	changed := 0
-	if listenerVersion != s.listenerVersion {
+	if routeVersion != s.routeVersion {
 		changed = len(s.fleet.nodes)
 	}
-	s.listenerVersion, s.resources = listenerVersion, resources
+	s.routeVersion, s.resources = routeVersion, resources
+	s.routeNames = []string{cache.GetResourceName(routes[0])}
 	return changeTimings{changedNodes: changed, decodeMs: t1 - t0, setSnapshotMs: t2 - t1}, nil
 }
 
 // applyPod gives one node a new snapshot with the resources of `mode` (decoded afresh) and leaves
-// every other node alone: a change that concerns one pod. Returns the node's listener version.
+// every other node alone: a change that concerns one pod. Returns the node's route configuration version.
 func (s *fleetServer) applyPod(index int, mode string) (changeTimings, string, error) {
 	if index < 0 || index >= len(s.fleet.nodes) {
 		return changeTimings{}, "", fmt.Errorf("change-pod: no pod %d", index)
@@ -97,7 +100,7 @@ func (s *fleetServer) applyPod(index int, mode string) (changeTimings, string, e
 		return changeTimings{}, "", err
 	}
 	t2 := wallMs()
-	version, err := versionOf(resources[resource.ListenerType][0])
+	version, err := versionOf(resources[resource.RouteType][0])
 	if err != nil {
 		return changeTimings{}, "", err
 	}
