@@ -34,7 +34,7 @@ export interface Re2 {
 /** The RE2 program for `pattern`, or MicrogatewayError `InvalidArgument` with RE2's message. */
 function compileWrapped(pattern: string, options: { ignoreCase?: boolean; multiline?: boolean }): Wrapped {
   // The wrapper's multiline flag is only read by re2-wasm's JavaScript layer, which adds `(?m)`.
-  const wrapped: Wrapped = new re2Wasm.WrappedRE2(
+  const wrapped: Wrapped = new (re2Wasm().WrappedRE2)(
     options.multiline === true ? `(?m)${pattern}` : pattern,
     options.ignoreCase ?? false,
     options.multiline ?? false,

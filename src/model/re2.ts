@@ -26,7 +26,7 @@ interface CompiledRe2 {
  * @example re2SyntaxError("a(?=b)") // "invalid perl operator: (?="
  */
 export function re2SyntaxError(pattern: string): string | undefined {
-  const compiled: CompiledRe2 = new re2Wasm.WrappedRE2(pattern, false, false, false);
+  const compiled: CompiledRe2 = new (re2Wasm().WrappedRE2)(pattern, false, false, false);
   try {
     return compiled.ok() ? undefined : compiled.error();
   } finally {

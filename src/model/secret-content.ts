@@ -3,11 +3,26 @@
  * certificate chain and key, a CA bundle, a CRL. Envoy would reject bad PEM too, but only after the
  * push, as a NACK on the whole listener; checking here names the Secret and the gateway field.
  */
-import "reflect-metadata";
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import { PemConverter, X509Certificate, X509Crl } from "@peculiar/x509";
+import type { X509Certificate } from "@peculiar/x509";
 import { MicrogatewayError } from "../errors.ts";
 import { type SecretObject, TLS_SECRET_TYPE } from "./types.ts";
+
+type X509 = typeof import("@peculiar/x509");
+let x509: X509 | undefined;
+
+/**
+ * @peculiar/x509, loaded on first use: it (with reflect-metadata) is a quarter of the start-up of
+ * every process that builds a model, and only gateways that reference TLS Secrets need it. Bun's
+ * `require` loads it synchronously.
+ */
+function peculiar(): X509 {
+  if (x509 === undefined) {
+    require("reflect-metadata");
+    x509 = require("@peculiar/x509") as X509;
+  }
+  return x509;
+}
 
 /** A server certificate chain and its private key, in PEM. */
 export interface TlsKeyPair {
@@ -57,7 +72,7 @@ export function crlBundle(secret: SecretObject, usedBy: string): string {
   const blocks = pemBlocks(pem, what, usedBy);
   for (const block of blocks) {
     try {
-      new X509Crl(block.rawData);
+      new (peculiar().X509Crl)(block.rawData);
     } catch (e) {
       invalid(usedBy, `${what} holds an unparsable CRL (${reason(e)})`);
     }
@@ -70,7 +85,7 @@ function certificatesIn(pem: string, what: string, usedBy: string): X509Certific
   if (blocks.length === 0) invalid(usedBy, `${what} holds no PEM CERTIFICATE`);
   return blocks.map((b) => {
     try {
-      return new X509Certificate(b.rawData);
+      return new (peculiar().X509Certificate)(b.rawData);
     } catch (e) {
       return invalid(usedBy, `${what} holds an unparsable certificate (${reason(e)})`);
     }
@@ -79,7 +94,7 @@ function certificatesIn(pem: string, what: string, usedBy: string): X509Certific
 
 function pemBlocks(pem: string, what: string, usedBy: string): { type: string; rawData: ArrayBuffer }[] {
   try {
-    const blocks = PemConverter.decodeWithHeaders(pem);
+    const blocks = peculiar().PemConverter.decodeWithHeaders(pem);
     if (blocks.length === 0) throw new Error("no PEM block");
     return blocks;
   } catch (e) {
