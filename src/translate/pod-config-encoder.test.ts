@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { buildModel } from "../model/model.ts";
 import { parseResource } from "../model/parse.ts";
 import type { CustomResource, PodInfo } from "../model/types.ts";
-import { PodConfigEncoder } from "./pod-config-encoder.ts";
+import { MEMO_PER_GATEWAY, PodConfigEncoder } from "./pod-config-encoder.ts";
 
 const gateway = (level = "Standard", rv = "1") => [
   {
@@ -67,6 +67,18 @@ describe("PodConfigEncoder", () => {
     // The policy is in the routes: they change, the listener does not (no drain on the engine).
     expect(version(after, "app_8080")).not.toBe(version(before, "app_8080"));
     expect(version(after, "ingress")).toBe(version(before, "ingress"));
+  });
+
+  test("going back to a recent version (a rollback) reuses its translation; old ones are forgotten", () => {
+    const enc = new PodConfigEncoder();
+    const v1 = enc.encode(model("Standard", "1"), pod("a"));
+    enc.encode(model("Strict", "2"), pod("a"));
+    const back = enc.encode(model("Standard", "1"), pod("a"));
+    expect(enc.translationCount).toBe(2);
+    expect(back.resources).toBe(v1.resources);
+    for (let rv = 3; rv < 3 + MEMO_PER_GATEWAY; rv++) enc.encode(model("Strict", String(rv)), pod("a"));
+    enc.encode(model("Standard", "1"), pod("a"));
+    expect(enc.translationCount).toBe(3 + MEMO_PER_GATEWAY);
   });
 
   test("a pod no gateway selects gets the empty configuration", () => {

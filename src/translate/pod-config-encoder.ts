@@ -4,6 +4,9 @@ import type { CachedResource } from "../xds/cached-resource.ts";
 import { encodePodConfig } from "./encode.ts";
 import { type TranslateOptions, translatePod } from "./translate-pod.ts";
 
+/** Versions of one gateway's translation kept (most recent first). */
+export const MEMO_PER_GATEWAY = 4;
+
 /** A pod's encoded engine configuration. */
 export interface EncodedPodConfig {
   /** The SidecarGateway that configured the pod (`namespace/name`), if any. */
@@ -17,11 +20,15 @@ export interface EncodedPodConfig {
  * that gateway and the policies it references, and all those pods share the bytes. This is what
  * makes a policy change cost one encoding, not one per pod.
  *
- * The memo holds one entry per gateway (the latest version), so it is bounded by the number of
- * gateways. Translation errors are not memoized; they throw on every call, as translatePod does.
+ * The memo holds the last MEMO_PER_GATEWAY versions of each gateway, so it is bounded by the number
+ * of gateways. More than the latest, because a policy edit that is rolled back, or a pod that
+ * moves to a version other pods of its gateway still run (a rollout), is common and should not
+ * translate again. Translation errors are not memoized; they throw on every call, as translatePod does.
  */
 export class PodConfigEncoder {
-  private readonly byGateway = new Map<string, { fingerprint: string; config: EncodedPodConfig }>();
+  private readonly byGateway = new Map<string, { fingerprint: string; config: EncodedPodConfig }[]>();
+  /** Fingerprints computed for a model, by gateway: a model serves thousands of pods. */
+  private fingerprints = new WeakMap<Model, Map<string, string>>();
   private translations = 0;
 
   constructor(private readonly options: TranslateOptions = {}) {}
@@ -36,13 +43,30 @@ export class PodConfigEncoder {
     }
     const gateway = gateways[0]!;
     const key = objectKey(gateway.metadata);
-    const fingerprint = dependencyFingerprint(model, gateway);
-    const memo = this.byGateway.get(key);
-    if (memo?.fingerprint === fingerprint) return memo.config;
+    let byKey = this.fingerprints.get(model);
+    if (!byKey) {
+      byKey = new Map();
+      this.fingerprints.set(model, byKey);
+    }
+    let fingerprint = byKey.get(key);
+    if (fingerprint === undefined) {
+      fingerprint = dependencyFingerprint(model, gateway);
+      byKey.set(key, fingerprint);
+    }
+    const memo = this.byGateway.get(key) ?? [];
+    const hit = memo.findIndex((m) => m.fingerprint === fingerprint);
+    if (hit === 0) return memo[0]!.config;
+    if (hit > 0) {
+      const [entry] = memo.splice(hit, 1);
+      memo.unshift(entry!);
+      return entry!.config;
+    }
     const translated = translatePod(model, pod, this.options);
     this.translations++;
     const config: EncodedPodConfig = { gateway: translated.gateway, resources: encodePodConfig(translated) };
-    this.byGateway.set(key, { fingerprint, config });
+    memo.unshift({ fingerprint, config });
+    if (memo.length > MEMO_PER_GATEWAY) memo.length = MEMO_PER_GATEWAY;
+    this.byGateway.set(key, memo);
     return config;
   }
 
