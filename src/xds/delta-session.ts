@@ -53,6 +53,20 @@ export function deltaMessage(r: DeltaResponse): DeltaDiscoveryResponse {
   });
 }
 
+/**
+ * What the session reads of a DeltaDiscoveryRequest: a protobuf-es message, or a plain ACK decoded
+ * by hand (wire.ts decodeDeltaAck).
+ */
+export interface DeltaRequest {
+  readonly typeUrl: string;
+  readonly responseNonce: string;
+  readonly node?: { readonly id: string } | undefined;
+  readonly resourceNamesSubscribe: readonly string[];
+  readonly resourceNamesUnsubscribe: readonly string[];
+  readonly initialResourceVersions: Readonly<Record<string, string>>;
+  readonly errorDetail?: { readonly message: string; readonly code: number } | undefined;
+}
+
 interface InFlight {
   readonly nonce: string;
   readonly typeUrl: string;
@@ -78,6 +92,8 @@ interface InFlight {
 export class DeltaSession {
   private nodeId: string | undefined;
   private readonly types = new Map<string, TypeSubscription>();
+  /** The subscribed types in push order (kept sorted as types are added). */
+  private order: string[] = [];
   private inFlight: InFlight | undefined;
 
   constructor(
@@ -101,7 +117,7 @@ export class DeltaSession {
    * Applies one request from the client. Throws MicrogatewayError for protocol violations
    * (the stream should then be closed with that error).
    */
-  handle(req: DeltaDiscoveryRequest): void {
+  handle(req: DeltaRequest): void {
     this.bindNode(req);
     const typeUrl = req.typeUrl;
     if (typeUrl === "")
@@ -113,6 +129,7 @@ export class DeltaSession {
     if (!sub) {
       sub = { wildcard: false, names: new Set(), known: new Map(), forced: new Set(), initial: true };
       this.types.set(typeUrl, sub);
+      this.order = [...this.types.keys()].sort(compareTypes);
       for (const [name, version] of Object.entries(req.initialResourceVersions)) sub.known.set(name, version);
       // Legacy wildcard: the first request names nothing.
       if (req.resourceNamesSubscribe.length === 0) sub.wildcard = true;
@@ -159,7 +176,7 @@ export class DeltaSession {
     // have nothing: answering would remove what a reconnecting engine runs. Wait; the cache's
     // watch calls again once the node is set.
     if (this.inFlight || this.nodeId === undefined || !this.cache.hasNode(this.nodeId)) return undefined;
-    const order = [...this.types.keys()].sort(compareTypes);
+    const order = this.order;
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
     for (const typeUrl of order) {
       const r = this.diff(typeUrl, { upserts: true, removals: !isRemovedLast(typeUrl) });
@@ -174,12 +191,12 @@ export class DeltaSession {
     return undefined;
   }
 
-  private bindNode(req: DeltaDiscoveryRequest): void {
+  private bindNode(req: DeltaRequest): void {
     this.nodeId = streamNode(this.nodeId, req.node?.id, "DeltaDiscoveryRequest", this.authorizeNode);
   }
 
   /** Handles the ACK/NACK part of a request. */
-  private settle(req: DeltaDiscoveryRequest): void {
+  private settle(req: DeltaRequest): void {
     const f = this.inFlight;
     if (!f || f.nonce !== req.responseNonce || f.typeUrl !== req.typeUrl) {
       this.status.counters.staleNonces++;
@@ -288,8 +305,20 @@ export function contentNonce(
   upserts: readonly CachedResource[],
   removed: readonly string[],
 ): string {
+  // The common push, one changed resource and nothing removed, is the same for every stream that
+  // gets it: hash it once per resource, not once per stream.
+  const only = upserts.length === 1 && removed.length === 0 ? upserts[0]! : undefined;
+  if (only && only.typeUrl === typeUrl) {
+    const known = singleNonces.get(only);
+    if (known !== undefined) return known;
+  }
   const h = createHash("sha256").update(typeUrl);
   for (const r of upserts) h.update("\n+").update(r.name).update("\0").update(r.version);
   for (const name of removed) h.update("\n-").update(name);
-  return h.digest("base64url").slice(0, 22);
+  const nonce = h.digest("base64url").slice(0, 22);
+  if (only && only.typeUrl === typeUrl) singleNonces.set(only, nonce);
+  return nonce;
 }
+
+/** contentNonce of a response carrying only this resource (see there). */
+const singleNonces = new WeakMap<CachedResource, string>();

@@ -8,9 +8,10 @@ import type { PeerIdentity } from "../certs/identity.ts";
 import { errorMessage, isMicrogatewayError, MicrogatewayError } from "../errors.ts";
 import { toConnectError } from "./ads-service.ts";
 import { type AdsFlavour, type AdsServiceOptions, type AdsSession, AdsStream } from "./ads-stream.ts";
-import { type DeltaResponse, DeltaSession, deltaFrame } from "./delta-session.ts";
+import { type DeltaRequest, type DeltaResponse, DeltaSession, deltaFrame } from "./delta-session.ts";
 import { GrpcFrameReader } from "./grpc-frames.ts";
 import { type SotwResponse, SotwSession, sotwFrame } from "./sotw-session.ts";
+import { decodeDeltaAck } from "./wire.ts";
 
 const SERVICE = "/envoy.service.discovery.v3.AggregatedDiscoveryService";
 /** gRPC paths of the two ADS methods. */
@@ -45,14 +46,14 @@ export function directAdsHandler(
   return (req, res, peer) => {
     const path = req.headers[":path"];
     if (path === DELTA_ADS_PATH) {
-      run(req, res, peer, "delta", DeltaDiscoveryRequestSchema, (authorize) => ({
+      run(req, res, peer, "delta", decodeDelta, (authorize) => ({
         session: new DeltaSession(opts.cache, opts.status, authorize),
         frame: deltaFrames.frame,
       }));
       return true;
     }
     if (path === SOTW_ADS_PATH) {
-      run(req, res, peer, "sotw", DiscoveryRequestSchema, (authorize) => ({
+      run(req, res, peer, "sotw", decodeSotw, (authorize) => ({
         session: new SotwSession(opts.cache, opts.status, authorize),
         frame: sotwFrames.frame,
       }));
@@ -61,14 +62,15 @@ export function directAdsHandler(
     return false;
   };
 
-  function run<Desc extends DescMessage, Res>(
+  function run<Req, Res>(
     req: http2.Http2ServerRequest,
     res: http2.Http2ServerResponse,
     peer: PeerIdentity | undefined,
     flavour: AdsFlavour,
-    schema: Desc,
+    /** Request bytes -> request; throws MicrogatewayError InvalidArgument on garbage. */
+    decode: (bytes: Uint8Array) => Req,
     newSession: (authorize: (nodeId: string) => void) => {
-      session: AdsSession<MessageShape<Desc>, Res>;
+      session: AdsSession<Req, Res>;
       frame: (r: Res) => Uint8Array;
     },
   ): void {
@@ -101,16 +103,7 @@ export function directAdsHandler(
       end(err.code, err.rawMessage);
     };
     const reader = new GrpcFrameReader(MAX_REQUEST_BYTES, (bytes) => {
-      let message: MessageShape<Desc>;
-      try {
-        message = fromBinary(schema, bytes);
-      } catch (e) {
-        throw new MicrogatewayError(
-          "InvalidArgument",
-          `${schema.name}: not a valid protobuf message: ${errorMessage(e)}`,
-        );
-      }
-      stream.receive(message);
+      stream.receive(decode(bytes));
     });
     req.on("data", (chunk: Buffer) => {
       if (ended) return;
@@ -134,6 +127,23 @@ export function directAdsHandler(
     req.on("error", gone);
   }
 }
+
+/** Decodes a request with protobuf-es; garbage is an InvalidArgument naming the message type. */
+function decodeWith<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (e) {
+    throw new MicrogatewayError(
+      "InvalidArgument",
+      `${schema.name}: not a valid protobuf message: ${errorMessage(e)}`,
+    );
+  }
+}
+
+/** Plain ACKs (every engine ACKs every push) by hand, anything else with protobuf-es. */
+const decodeDelta = (bytes: Uint8Array): DeltaRequest =>
+  decodeDeltaAck(bytes) ?? decodeWith(DeltaDiscoveryRequestSchema, bytes);
+const decodeSotw = (bytes: Uint8Array) => decodeWith(DiscoveryRequestSchema, bytes);
 
 /**
  * The last frames built, by type URL and nonce: a change fanned out to N streams is framed once

@@ -1,13 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { equals, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
+  DeltaDiscoveryRequestSchema,
   DeltaDiscoveryResponseSchema,
   DiscoveryResponseSchema,
 } from "../../gen/envoy/service/discovery/v3/discovery_pb.js";
 import { fromBytes } from "./cached-resource.ts";
 import { type DeltaResponse, deltaFrame, deltaMessage } from "./delta-session.ts";
 import { type SotwResponse, sotwFrame, sotwMessage } from "./sotw-session.ts";
-import { GRPC_HEADER_SIZE } from "./wire.ts";
+import { decodeDeltaAck, GRPC_HEADER_SIZE } from "./wire.ts";
 
 const LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
 
@@ -70,5 +71,39 @@ describe("hand-encoded discovery responses", () => {
     expect(r.any.value.buffer).toBe(r.encoded.deltaField.buffer);
     expect(r.encoded.sotwField.buffer).toBe(r.encoded.deltaField.buffer);
     expect(r.any.value.byteLength).toBe(1000);
+  });
+});
+
+describe("the hand-decoded ACK", () => {
+  const encode = (init: MessageInitShape<typeof DeltaDiscoveryRequestSchema>) =>
+    toBinary(DeltaDiscoveryRequestSchema, create(DeltaDiscoveryRequestSchema, init));
+
+  test("a plain ACK decodes to what protobuf-es reads", () => {
+    const bytes = encode({ typeUrl: LISTENER, responseNonce: "n0nce-ü" });
+    const fast = decodeDeltaAck(bytes)!;
+    const slow = fromBinary(DeltaDiscoveryRequestSchema, bytes);
+    expect(fast.typeUrl).toBe(slow.typeUrl);
+    expect(fast.responseNonce).toBe(slow.responseNonce);
+    expect(fast.resourceNamesSubscribe).toEqual([]);
+    expect(fast.initialResourceVersions).toEqual({});
+    expect(fast.errorDetail).toBeUndefined();
+    expect(fast.node).toBeUndefined();
+  });
+
+  test("anything more than an ACK, or not protobuf, is left to protobuf-es", () => {
+    expect(decodeDeltaAck(encode({ typeUrl: LISTENER }))).toBeUndefined(); // a subscription, no nonce
+    expect(
+      decodeDeltaAck(encode({ typeUrl: LISTENER, responseNonce: "n", node: { id: "a.b" } })),
+    ).toBeUndefined();
+    expect(
+      decodeDeltaAck(
+        encode({ typeUrl: LISTENER, responseNonce: "n", errorDetail: { code: 3, message: "x" } }),
+      ),
+    ).toBeUndefined();
+    expect(
+      decodeDeltaAck(encode({ typeUrl: LISTENER, responseNonce: "n", resourceNamesSubscribe: ["r"] })),
+    ).toBeUndefined();
+    expect(decodeDeltaAck(new Uint8Array([0x12, 0x05, 0x61]))).toBeUndefined(); // truncated
+    expect(decodeDeltaAck(new Uint8Array([0x32, 0x01, 0xff]))).toBeUndefined(); // not UTF-8
   });
 });

@@ -168,3 +168,67 @@ export function sotwResponseFrame(r: SotwResponseParts): Uint8Array {
     [5, r.nonce],
   ]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Requests: the ACK fast path
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * A DeltaDiscoveryRequest that holds only `type_url` (2) and `response_nonce` (6), i.e. a plain
+ * ACK, decoded by hand; undefined for anything else (the caller then uses protobuf-es). Every
+ * engine ACKs every push, so a fan-out to N engines decodes N of these: this skips the reflection
+ * and the message allocation of `fromBinary` for them. The result has the shape of the message
+ * with every other field empty (shared frozen arrays: callers read requests, never change them).
+ */
+export function decodeDeltaAck(bytes: Uint8Array): DeltaAck | undefined {
+  let typeUrl = "";
+  let responseNonce = "";
+  let at = 0;
+  while (at < bytes.length) {
+    const t = bytes[at++]!;
+    if (t !== tag(2) && t !== tag(6)) return undefined;
+    let len = 0;
+    let shift = 0;
+    for (;;) {
+      if (at >= bytes.length || shift > 28) return undefined;
+      const b = bytes[at++]!;
+      len |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    if (at + len > bytes.length) return undefined;
+    let value: string;
+    try {
+      value = decoder.decode(bytes.subarray(at, at + len));
+    } catch {
+      return undefined; // not UTF-8: let protobuf-es say so
+    }
+    at += len;
+    if (t === tag(2)) typeUrl = value;
+    else responseNonce = value;
+  }
+  if (responseNonce === "") return undefined;
+  return {
+    typeUrl,
+    responseNonce,
+    node: undefined,
+    resourceNamesSubscribe: NO_NAMES,
+    resourceNamesUnsubscribe: NO_NAMES,
+    initialResourceVersions: NO_VERSIONS,
+    errorDetail: undefined,
+  };
+}
+
+/** The fields of a DeltaDiscoveryRequest the session reads, as decodeDeltaAck fills them. */
+export interface DeltaAck {
+  readonly typeUrl: string;
+  readonly responseNonce: string;
+  readonly node: undefined;
+  readonly resourceNamesSubscribe: readonly string[];
+  readonly resourceNamesUnsubscribe: readonly string[];
+  readonly initialResourceVersions: Readonly<Record<string, string>>;
+  readonly errorDetail: undefined;
+}
