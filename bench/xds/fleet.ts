@@ -87,6 +87,8 @@ export function benchModel(fleet: BenchFleet, mode: ThreatHandlingMode): Model {
 /** The result of pushing the fleet into the cache. */
 export interface FleetPush extends ChangeTimings {
   readonly changedNodes: number;
+  /** The model the pods were translated from (pushFleet only): a controller keeps it. */
+  readonly model?: Model;
   /** The version of the pods' RouteConfiguration: where the DenyRules mode is. */
   readonly routeVersion: string;
 }
@@ -117,6 +119,7 @@ export function pushFleet(
     setNodeMs += wallMs() - t1;
   }
   return {
+    model,
     modelMs: modelDone - start,
     translateEncodeMs,
     setNodeMs,

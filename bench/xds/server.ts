@@ -19,7 +19,7 @@ import { startXdsServer, type XdsServer } from "../../src/xds/server.ts";
 import { EXPORT_FILES } from "../peers/export-fleet.ts";
 import { wallMs } from "../support/clock.ts";
 import { emit, listenForCommands } from "../support/command-channel.ts";
-import { benchModel, loadBenchFleet, pushFleet, pushPod, routeNamesOf } from "./fleet.ts";
+import { benchModel, type FleetPush, loadBenchFleet, pushFleet, pushPod, routeNamesOf } from "./fleet.ts";
 import { CERT_FILES, type ServerCommand, type ServerEvent } from "./messages.ts";
 
 const send = (e: ServerEvent) => emit(e);
@@ -49,7 +49,15 @@ async function main(): Promise<void> {
   const encoder = new PodConfigEncoder();
   if (values.mode !== "Block" && values.mode !== "LogOnly")
     throw new Error(`--mode ${values.mode}: expected Block or LogOnly`);
-  const initial = pushFleet(cache, encoder, fleet, values.mode);
+  // Models by mode for single-pod changes: a controller holds its model, it does not rebuild it
+  // for one pod (the full change in pushFleet does rebuild it, as after a policy edit).
+  const models = new Map<ThreatHandlingMode, Model>();
+  const remember = (mode: ThreatHandlingMode, push: FleetPush) => {
+    if (push.model) models.set(mode, push.model);
+    const { model: _, ...timings } = push;
+    return timings;
+  };
+  const initial = remember(values.mode, pushFleet(cache, encoder, fleet, values.mode));
 
   // The driver writes the certificates (bench/peers/export-fleet.ts writeCertificates), so that a
   // restarted server and the peer present the same CA to the same engines; it also deletes them.
@@ -84,10 +92,6 @@ async function main(): Promise<void> {
     send({ event: "settled", at: wallMs(), acks: status.counters.acks });
     settle = undefined;
   };
-  // Models by mode for single-pod changes: a controller holds its model, it does not rebuild it
-  // for one pod (the full change in pushFleet does rebuild it, as after a policy edit).
-  const models = new Map<ThreatHandlingMode, Model>();
-
   let exiting = false;
   const exit = async () => {
     if (exiting) return;
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     switch (command.cmd) {
       case "change": {
         const receivedAt = wallMs();
-        const push = pushFleet(cache, encoder, fleet, command.mode);
+        const push = remember(command.mode, pushFleet(cache, encoder, fleet, command.mode));
         send({ event: "changed", receivedAt, ...push });
         return;
       }
@@ -113,7 +117,8 @@ async function main(): Promise<void> {
           model = benchModel(fleet, command.mode);
           models.set(command.mode, model);
         }
-        send({ event: "changed", receivedAt, ...pushPod(cache, encoder, model, fleet, command.index) });
+        const { model: _, ...push } = pushPod(cache, encoder, model, fleet, command.index);
+        send({ event: "changed", receivedAt, ...push });
         return;
       }
       case "stats": {

@@ -42,6 +42,7 @@ export class ConfigCache {
       }
       byName.set(r.name, r);
     }
+    const known = this.hasNode(nodeId);
     const prev = this.nodes.get(nodeId) ?? new Map<string, ReadonlyMap<string, CachedResource>>();
     const changed = new Set<string>();
     const stored = new Map<string, ReadonlyMap<string, CachedResource>>();
@@ -60,7 +61,8 @@ export class ConfigCache {
     }
     this.nodes.set(nodeId, stored);
     this.deleted.delete(nodeId);
-    if (changed.size > 0) this.notify(nodeId, changed);
+    // A node that becomes known is news to its waiting streams even if its configuration is empty.
+    if (changed.size > 0 || !known) this.notify(nodeId, changed);
     return changed;
   }
 

@@ -28,6 +28,8 @@ interface TypeSubscription {
   readonly forced: Set<string>;
   /** The client's first request on this stream still awaits an answer. */
   initial: boolean;
+  /** The cache's map of this type when the type was last found to have nothing to send. */
+  clean: ReadonlyMap<string, CachedResource> | undefined;
 }
 
 /** A delta response as the session decides it; `frame` or `message` turn it into bytes or a message. */
@@ -94,6 +96,13 @@ export class DeltaSession {
   private readonly types = new Map<string, TypeSubscription>();
   /** The subscribed types in push order (kept sorted as types are added). */
   private order: string[] = [];
+  /**
+   * Types a request touched since they were last found to have nothing to send. A type is looked
+   * at again when it is here or when the cache's map for it is not the one it was last found clean
+   * with (the cache replaces a node's maps on every change). Every ACK of a fan-out would otherwise
+   * diff every subscribed type twice.
+   */
+  private readonly dirty = new Set<string>();
   private inFlight: InFlight | undefined;
 
   constructor(
@@ -124,10 +133,18 @@ export class DeltaSession {
       throw new MicrogatewayError("InvalidArgument", "DeltaDiscoveryRequest.type_url is empty");
 
     if (req.responseNonce !== "") this.settle(req);
+    this.dirty.add(typeUrl);
 
     let sub = this.types.get(typeUrl);
     if (!sub) {
-      sub = { wildcard: false, names: new Set(), known: new Map(), forced: new Set(), initial: true };
+      sub = {
+        wildcard: false,
+        names: new Set(),
+        known: new Map(),
+        forced: new Set(),
+        initial: true,
+        clean: undefined,
+      };
       this.types.set(typeUrl, sub);
       this.order = [...this.types.keys()].sort(compareTypes);
       for (const [name, version] of Object.entries(req.initialResourceVersions)) sub.known.set(name, version);
@@ -176,18 +193,25 @@ export class DeltaSession {
     // have nothing: answering would remove what a reconnecting engine runs. Wait; the cache's
     // watch calls again once the node is set.
     if (this.inFlight || this.nodeId === undefined || !this.cache.hasNode(this.nodeId)) return undefined;
+    const nodeId = this.nodeId;
     const order = this.order;
+    const stale = (typeUrl: string) =>
+      this.dirty.has(typeUrl) || this.types.get(typeUrl)!.clean !== this.cache.resources(nodeId, typeUrl);
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
     for (const typeUrl of order) {
+      if (!stale(typeUrl)) continue;
       const r = this.diff(typeUrl, { upserts: true, removals: !isRemovedLast(typeUrl) });
       if (r) return r;
     }
     // Pass 2: cluster and endpoint removals, once nothing above still references them.
     for (const typeUrl of order) {
-      if (!isRemovedLast(typeUrl)) continue;
+      if (!isRemovedLast(typeUrl) || !stale(typeUrl)) continue;
       const r = this.diff(typeUrl, { upserts: false, removals: true });
       if (r) return r;
     }
+    // Every type has nothing to send: remember against which configuration.
+    for (const typeUrl of order) this.types.get(typeUrl)!.clean = this.cache.resources(nodeId, typeUrl);
+    this.dirty.clear();
     return undefined;
   }
 
