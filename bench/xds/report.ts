@@ -49,7 +49,7 @@ export interface ReconnectResult {
   readonly restartMs: number;
   /** Server CPU from spawn to listening. */
   readonly restartCpuS: number;
-  /** From the driver sending `reconnect` to every engine reconnected and the server holding 2N subscriptions. */
+  /** From the driver sending `reconnect` to every engine reconnected and the server holding 3N subscriptions. */
   readonly steadyMs: number;
   /** Server CPU over `steadyMs` (handshakes, stream setup, subscriptions, anything re-sent). */
   readonly serverCpuS: number;

@@ -140,7 +140,7 @@ export class SotwSession {
         ? [...current.values()]
         : [...sub.names].map((n) => current.get(n)).filter((r): r is CachedResource => r !== undefined);
     selected.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const version = setVersion(selected);
+    const version = setVersion(selected, sub.names.size === 0 ? current : undefined);
     const t = this.status.type(nodeId, typeUrl);
     const rejected = t.state === "Rejected" && t.lastError && versionOfMap(t.lastError.versions) === version;
     if ((version === sub.clientVersion && !sub.namesChanged) || rejected) return undefined;
@@ -159,9 +159,26 @@ export class SotwSession {
   }
 }
 
-function setVersion(resources: readonly CachedResource[]): string {
-  return versionOfMap(new Map(resources.map((r) => [r.name, r.version])));
+/**
+ * The version of a set of resources. Every stream sent the same change asks for the same set, so
+ * it is memoized: on the resource when the set is one resource (a listener, a route
+ * configuration), on the cache's map when the set is all of a type (`whole`; the cache replaces
+ * maps on change, never mutates them). Otherwise one SHA-256 per stream and change.
+ */
+function setVersion(
+  resources: readonly CachedResource[],
+  whole?: ReadonlyMap<string, CachedResource>,
+): string {
+  const memo = resources.length === 1 ? singleVersions.get(resources[0]!) : whole && wholeVersions.get(whole);
+  if (memo !== undefined) return memo;
+  const version = versionOfMap(new Map(resources.map((r) => [r.name, r.version])));
+  if (resources.length === 1) singleVersions.set(resources[0]!, version);
+  else if (whole) wholeVersions.set(whole, version);
+  return version;
 }
+
+const singleVersions = new WeakMap<CachedResource, string>();
+const wholeVersions = new WeakMap<ReadonlyMap<string, CachedResource>, string>();
 
 /** Version of a set of resources: a hash of its sorted name/version pairs. */
 function versionOfMap(versions: ReadonlyMap<string, string>): string {
