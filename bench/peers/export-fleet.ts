@@ -23,15 +23,9 @@ import type { CachedResource } from "../../src/xds/cached-resource.ts";
 import { ConfigCache } from "../../src/xds/config-cache.ts";
 import { TYPE_ORDER } from "../../src/xds/resource-types.ts";
 import { BENCH_NAMESPACE, type BenchFleet, loadBenchFleet, pushFleet } from "../xds/fleet.ts";
-import { CERT_FILES } from "../xds/messages.ts";
+import { CERT_FILES, EXPORT_FILES } from "../xds/messages.ts";
 
-/** Files of an export besides `CERT_FILES` (CA, engine certificate and key). */
-export const EXPORT_FILES = {
-  manifest: "fleet.json",
-  serverCert: "server.pem",
-  serverKey: "server-key.pem",
-  resourceDir: "resources",
-} as const;
+export { EXPORT_FILES } from "../xds/messages.ts";
 
 /** The mode the benchmark server starts in (the example DenyRules' own); `change` flips it. */
 export const INITIAL_MODE: ThreatHandlingMode = "Block";

@@ -10,6 +10,18 @@ import type { FailedEvent } from "../support/command-channel.ts";
 /** File names in the certificate directory the server reports (`ServerReady.certDir`). */
 export const CERT_FILES = { ca: "ca.pem", cert: "engine.pem", key: "engine-key.pem" } as const;
 
+/**
+ * Files of an export (bench/peers/export-fleet.ts) besides `CERT_FILES`. Here, not there, so that
+ * the benchmark server does not load the certificate tooling (and @peculiar/x509) to learn two
+ * file names: its start-up is measured.
+ */
+export const EXPORT_FILES = {
+  manifest: "fleet.json",
+  serverCert: "server.pem",
+  serverKey: "server-key.pem",
+  resourceDir: "resources",
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // Server process
 

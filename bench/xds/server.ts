@@ -6,7 +6,6 @@
  * Usage: bun run bench/xds/server.ts --pods 1000 --certs DIR [--mode Block|LogOnly] [--manifests examples/local]
  * (DIR holds the CA, server and engine certificates: bench/peers/export-fleet.ts writeCertificates)
  */
-import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,11 +15,10 @@ import { PodConfigEncoder } from "../../src/translate/pod-config-encoder.ts";
 import { ConfigCache } from "../../src/xds/config-cache.ts";
 import { EngineStatusStore } from "../../src/xds/engine-status.ts";
 import { startXdsServer, type XdsServer } from "../../src/xds/server.ts";
-import { EXPORT_FILES } from "../peers/export-fleet.ts";
 import { wallMs } from "../support/clock.ts";
 import { emit, listenForCommands } from "../support/command-channel.ts";
 import { benchModel, type FleetPush, loadBenchFleet, pushFleet, pushPod, routeNamesOf } from "./fleet.ts";
-import { CERT_FILES, type ServerCommand, type ServerEvent } from "./messages.ts";
+import { CERT_FILES, EXPORT_FILES, type ServerCommand, type ServerEvent } from "./messages.ts";
 
 const send = (e: ServerEvent) => emit(e);
 /** How often a `settle` that waits for subscriptions looks at the status store. */
