@@ -63,7 +63,9 @@ export class PodConfigEncoder {
     }
     const translated = translatePod(model, pod, this.options);
     this.translations++;
-    const config: EncodedPodConfig = { gateway: translated.gateway, resources: encodePodConfig(translated) };
+    // Frozen: every pod of the gateway shares it, and ConfigCache.setNode recognises it (see there).
+    const resources = Object.freeze(encodePodConfig(translated));
+    const config: EncodedPodConfig = { gateway: translated.gateway, resources };
     memo.unshift({ fingerprint, config });
     if (memo.length > MEMO_PER_GATEWAY) memo.length = MEMO_PER_GATEWAY;
     this.byGateway.set(key, memo);

@@ -5,6 +5,7 @@ import { type CachedResource, ResourceInterner } from "./cached-resource.ts";
 export type ConfigWatcher = (changedTypes: ReadonlySet<string>) => void;
 
 const EMPTY: ReadonlyMap<string, CachedResource> = new Map();
+const NO_TYPES: ReadonlyMap<string, ReadonlyMap<string, CachedResource>> = new Map();
 
 /**
  * The desired configuration of every engine, by node id: for each type URL, the named resources
@@ -17,6 +18,13 @@ const EMPTY: ReadonlyMap<string, CachedResource> = new Map();
 export class ConfigCache {
   private readonly nodes = new Map<string, Map<string, ReadonlyMap<string, CachedResource>>>();
   private readonly watchers = new Map<string, Set<ConfigWatcher>>();
+  /** The frozen resource array each node was last set from (see setNode). */
+  private readonly lastInput = new Map<string, readonly CachedResource[]>();
+  /** Resources of a frozen input array grouped by type and name, shared by the nodes set from it. */
+  private readonly groups = new WeakMap<
+    readonly CachedResource[],
+    Map<string, ReadonlyMap<string, CachedResource>>
+  >();
   /** Deleted nodes that still had open streams: known to have nothing until those streams close. */
   private readonly deleted = new Set<string>();
   private readonly interner = new ResourceInterner();
@@ -25,22 +33,20 @@ export class ConfigCache {
    * Replaces the whole configuration of `nodeId` and notifies its watchers with the types that
    * changed. Returns those types (empty if nothing changed: no push happens then).
    * Throws if two resources of one type share a name (clients would NACK such a response).
+   * A frozen array is taken to be immutable and may be shared between nodes (PodConfigEncoder's
+   * output is): the maps stored for it are shared, and passing it again is a no-op.
    */
   setNode(nodeId: string, resources: Iterable<CachedResource>): ReadonlySet<string> {
-    const next = new Map<string, Map<string, CachedResource>>();
-    for (const r of resources) {
-      let byName = next.get(r.typeUrl);
-      if (!byName) {
-        byName = new Map();
-        next.set(r.typeUrl, byName);
-      }
-      if (byName.has(r.name)) {
-        throw new MicrogatewayError(
-          "Internal",
-          `node ${nodeId}: two ${r.typeUrl} resources named "${r.name}"`,
-        );
-      }
-      byName.set(r.name, r);
+    // A frozen array is the encoder's output, shared by every pod of a gateway version: passed
+    // again, nothing changed; passed for another node, its grouping (and the maps stored) is shared.
+    const shared = Array.isArray(resources) && Object.isFrozen(resources) ? resources : undefined;
+    if (shared !== undefined && this.lastInput.get(nodeId) === shared && this.nodes.has(nodeId)) {
+      return NO_CHANGE;
+    }
+    let next = shared && this.groups.get(shared);
+    if (!next) {
+      next = groupByType(nodeId, resources);
+      if (shared) this.groups.set(shared, next);
     }
     const known = this.hasNode(nodeId);
     const prev = this.nodes.get(nodeId) ?? new Map<string, ReadonlyMap<string, CachedResource>>();
@@ -54,12 +60,20 @@ export class ConfigCache {
         continue;
       }
       changed.add(typeUrl);
-      const interned = new Map<string, CachedResource>();
-      for (const [name, r] of after) interned.set(name, this.interner.intern(r));
+      let kept: ReadonlyMap<string, CachedResource> = after;
+      if (shared) {
+        for (const r of after.values()) this.interner.intern(r); // counted; the map is shared as is
+      } else {
+        const interned = new Map<string, CachedResource>();
+        for (const [name, r] of after) interned.set(name, this.interner.intern(r));
+        kept = interned;
+      }
       for (const r of before.values()) this.interner.release(r);
-      if (interned.size > 0) stored.set(typeUrl, interned);
+      if (kept.size > 0) stored.set(typeUrl, kept);
     }
     this.nodes.set(nodeId, stored);
+    if (shared) this.lastInput.set(nodeId, shared);
+    else this.lastInput.delete(nodeId);
     this.deleted.delete(nodeId);
     // A node that becomes known is news to its waiting streams even if its configuration is empty.
     if (changed.size > 0 || !known) this.notify(nodeId, changed);
@@ -76,9 +90,21 @@ export class ConfigCache {
     const prev = this.nodes.get(nodeId);
     if (!prev) return;
     this.nodes.delete(nodeId);
+    this.lastInput.delete(nodeId);
     if (this.watchers.has(nodeId)) this.deleted.add(nodeId);
     for (const byName of prev.values()) for (const r of byName.values()) this.interner.release(r);
     this.notify(nodeId, new Set(prev.keys()));
+  }
+
+  /**
+   * A node's resources by type, or undefined when the cache does not know the node (see hasNode);
+   * a deleted node with open streams has none. One lookup for callers that look at several types.
+   * Do not mutate; a type absent from the map has no resources.
+   */
+  nodeTypes(nodeId: string): ReadonlyMap<string, ReadonlyMap<string, CachedResource>> | undefined {
+    const node = this.nodes.get(nodeId);
+    if (node !== undefined) return node;
+    return this.deleted.has(nodeId) ? NO_TYPES : undefined;
   }
 
   /** The resources of one type for a node; an empty map if there are none. Do not mutate. */
@@ -128,6 +154,28 @@ export class ConfigCache {
     if (!set) return;
     for (const w of [...set]) w(changed);
   }
+}
+
+const NO_CHANGE: ReadonlySet<string> = new Set();
+
+/** Resources by type, then name; throws on a duplicate name (clients would NACK the response). */
+function groupByType(
+  nodeId: string,
+  resources: Iterable<CachedResource>,
+): Map<string, ReadonlyMap<string, CachedResource>> {
+  const next = new Map<string, Map<string, CachedResource>>();
+  for (const r of resources) {
+    let byName = next.get(r.typeUrl);
+    if (!byName) {
+      byName = new Map();
+      next.set(r.typeUrl, byName);
+    }
+    if (byName.has(r.name)) {
+      throw new MicrogatewayError("Internal", `node ${nodeId}: two ${r.typeUrl} resources named "${r.name}"`);
+    }
+    byName.set(r.name, r);
+  }
+  return next;
 }
 
 function sameVersions(

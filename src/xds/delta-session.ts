@@ -15,6 +15,7 @@ import { streamNode } from "./stream-node.ts";
 import { type DeltaResponseParts, deltaResponseFrame } from "./wire.ts";
 
 const WILDCARD = "*";
+const NO_RESOURCES: ReadonlyMap<string, CachedResource> = new Map();
 
 /** Subscription state of one type URL on one stream. */
 interface TypeSubscription {
@@ -192,25 +193,28 @@ export class DeltaSession {
     // sync, a pod whose engine connects before the controller saw it) is not a node that should
     // have nothing: answering would remove what a reconnecting engine runs. Wait; the cache's
     // watch calls again once the node is set.
-    if (this.inFlight || this.nodeId === undefined || !this.cache.hasNode(this.nodeId)) return undefined;
-    const nodeId = this.nodeId;
+    if (this.inFlight || this.nodeId === undefined) return undefined;
+    // One lookup of the node per call: a fan-out calls this for every stream and every ACK.
+    const node = this.cache.nodeTypes(this.nodeId);
+    if (node === undefined) return undefined;
     const order = this.order;
+    const current = (typeUrl: string) => node.get(typeUrl) ?? NO_RESOURCES;
     const stale = (typeUrl: string) =>
-      this.dirty.has(typeUrl) || this.types.get(typeUrl)!.clean !== this.cache.resources(nodeId, typeUrl);
+      this.dirty.has(typeUrl) || this.types.get(typeUrl)!.clean !== current(typeUrl);
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
     for (const typeUrl of order) {
       if (!stale(typeUrl)) continue;
-      const r = this.diff(typeUrl, { upserts: true, removals: !isRemovedLast(typeUrl) });
+      const r = this.diff(typeUrl, current(typeUrl), { upserts: true, removals: !isRemovedLast(typeUrl) });
       if (r) return r;
     }
     // Pass 2: cluster and endpoint removals, once nothing above still references them.
     for (const typeUrl of order) {
       if (!isRemovedLast(typeUrl) || !stale(typeUrl)) continue;
-      const r = this.diff(typeUrl, { upserts: false, removals: true });
+      const r = this.diff(typeUrl, current(typeUrl), { upserts: false, removals: true });
       if (r) return r;
     }
     // Every type has nothing to send: remember against which configuration.
-    for (const typeUrl of order) this.types.get(typeUrl)!.clean = this.cache.resources(nodeId, typeUrl);
+    for (const typeUrl of order) this.types.get(typeUrl)!.clean = current(typeUrl);
     this.dirty.clear();
     return undefined;
   }
@@ -259,10 +263,13 @@ export class DeltaSession {
     return true;
   }
 
-  private diff(typeUrl: string, pass: { upserts: boolean; removals: boolean }): DeltaResponse | undefined {
+  private diff(
+    typeUrl: string,
+    current: ReadonlyMap<string, CachedResource>,
+    pass: { upserts: boolean; removals: boolean },
+  ): DeltaResponse | undefined {
     const sub = this.types.get(typeUrl)!;
     const nodeId = this.nodeId!;
-    const current = this.cache.resources(nodeId, typeUrl);
     const upserts: CachedResource[] = [];
     const removed: string[] = [];
 
