@@ -4,6 +4,7 @@
  */
 import "reflect-metadata";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as http2 from "node:http2";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { create } from "@bufbuild/protobuf";
@@ -161,6 +162,35 @@ describe("xDS server authorization (mTLS, namespace-bound engine identity)", () 
     });
     const r = await firstDelta(shopEngine, "web-1.shop");
     expect(r).not.toBeInstanceOf(ConnectError);
+  });
+
+  test("another gRPC method is UNIMPLEMENTED, and a request that is not gRPC is 415", async () => {
+    const session = http2.connect(`https://127.0.0.1:${server.port}`, {
+      ca: ca.certificatePem,
+      cert: shopEngine.chainPem,
+      key: shopEngine.privateKeyPem,
+      minVersion: "TLSv1.3",
+    });
+    const call = (headers: http2.OutgoingHttpHeaders) =>
+      new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const req = session.request(headers);
+        req.on("response", resolve);
+        req.on("error", reject);
+        req.end();
+      });
+    try {
+      const other = await call({
+        ":method": "POST",
+        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResourcez",
+        "content-type": "application/grpc",
+      });
+      expect(other["grpc-status"]).toBe("12");
+      const plain = await call({ ":method": "GET", ":path": "/" });
+      expect(plain[":status"]).toBe(415);
+    } finally {
+      session.close();
+    }
+    expect(await firstDelta(shopEngine, "web-1.shop")).not.toBeInstanceOf(ConnectError);
   });
 
   test("a rotated server certificate is used for new connections", async () => {

@@ -20,51 +20,67 @@ export const SOTW_ADS_PATH = `${SERVICE}/StreamAggregatedResources`;
 
 /** grpc-status of a stream that ended well (connect's Code enum starts at 1). */
 const GRPC_OK = 0;
+/** grpc-status of a method the server does not have. */
+const GRPC_UNIMPLEMENTED = 12;
 
 /** The largest request message accepted (Istio's receive limit; Envoy's requests are far smaller). */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 /**
- * The ADS streams served directly on node:http2, without ConnectRPC's per-message machinery: each
- * request frame is decoded and handed to the session synchronously, and each response is written
- * as one frame laid out from the resources' pre-encoded bytes (wire.ts). Same protocol, same
- * sessions and status as the ConnectRPC service (ads-service.ts), which serves everything else on
- * the port; decision and numbers in docs/decisions.md ("ADS without connect-es on the hot path").
- *
- * The handler returns false (and touches nothing) for a request that is not an ADS call.
+ * The ADS streams served directly on node:http2's stream API, without ConnectRPC's per-message
+ * machinery and without the compatibility layer's request/response objects (each of those is a
+ * second Readable/Writable around the stream, on every chunk): each request frame is decoded and
+ * handed to the session synchronously, and each response is written as one frame laid out from the
+ * resources' pre-encoded bytes (wire.ts). Same protocol, same sessions and status as the
+ * ConnectRPC service (ads-service.ts); decision and numbers in docs/decisions.md ("ADS without
+ * connect-es on the hot path"). Any other path is answered UNIMPLEMENTED.
  */
 export function directAdsHandler(
   opts: AdsServiceOptions,
 ): (
-  req: http2.Http2ServerRequest,
-  res: http2.Http2ServerResponse,
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
   peer: PeerIdentity | undefined,
-) => boolean {
+) => void {
   // Responses carry content-derived nonces, so streams sent the same change share one frame.
   const deltaFrames = new FrameMemo<DeltaResponse>(deltaFrame);
   const sotwFrames = new FrameMemo<SotwResponse>(sotwFrame);
-  return (req, res, peer) => {
-    const path = req.headers[":path"];
+  return (stream, headers, peer) => {
+    const path = headers[":path"];
+    const contentType = headers["content-type"] ?? "";
+    if (headers[":method"] !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(contentType)) {
+      respondPlain(stream, 415, "gRPC only (application/grpc)\n");
+      return;
+    }
     if (path === DELTA_ADS_PATH) {
-      run(req, res, peer, "delta", decodeDelta, (authorize) => ({
+      run(stream, peer, "delta", decodeDelta, (authorize) => ({
         session: new DeltaSession(opts.cache, opts.status, authorize),
         frame: deltaFrames.frame,
       }));
-      return true;
+      return;
     }
     if (path === SOTW_ADS_PATH) {
-      run(req, res, peer, "sotw", decodeSotw, (authorize) => ({
+      run(stream, peer, "sotw", decodeSotw, (authorize) => ({
         session: new SotwSession(opts.cache, opts.status, authorize),
         frame: sotwFrames.frame,
       }));
-      return true;
+      return;
     }
-    return false;
+    // Trailers-only, as gRPC servers answer an unknown method.
+    respond(
+      stream,
+      {
+        ":status": 200,
+        "content-type": "application/grpc",
+        "grpc-status": String(GRPC_UNIMPLEMENTED),
+        "grpc-message": encodeURIComponent(`unknown method ${path}`),
+      },
+      true,
+    );
   };
 
   function run<Req, Res>(
-    req: http2.Http2ServerRequest,
-    res: http2.Http2ServerResponse,
+    h2: http2.ServerHttp2Stream,
     peer: PeerIdentity | undefined,
     flavour: AdsFlavour,
     /** Request bytes -> request; throws MicrogatewayError InvalidArgument on garbage. */
@@ -74,27 +90,30 @@ export function directAdsHandler(
       frame: (r: Res) => Uint8Array;
     },
   ): void {
-    const contentType = req.headers["content-type"] ?? "";
-    if (req.method !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(contentType)) {
-      res.writeHead(415, { "content-type": "text/plain" });
-      res.end("gRPC only (application/grpc)\n");
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/grpc" });
+    // Trailers end the call: `end` asks for them, `wantTrailers` sends them.
+    if (!respond(h2, { ":status": 200, "content-type": "application/grpc" }, false, true)) return;
     const { session, frame } = newSession((nodeId) => opts.authorize(peer, nodeId));
     let ended = false;
+    let trailers: Record<string, string> = { "grpc-status": String(GRPC_OK) };
     const stream = new AdsStream(opts, flavour, session, (r) => {
-      if (!ended) res.write(frame(r));
+      if (!ended) h2.write(frame(r));
+    });
+    h2.once("wantTrailers", () => {
+      try {
+        h2.sendTrailers(trailers);
+      } catch {
+        // the stream went away meanwhile
+      }
     });
     const end = (code: number, message?: string) => {
       if (ended) return;
       ended = true;
       stream.close();
-      res.addTrailers({
+      trailers = {
         "grpc-status": String(code),
         ...(message === undefined ? {} : { "grpc-message": encodeURIComponent(message) }),
-      });
-      res.end();
+      };
+      if (!h2.destroyed) h2.end();
     };
     const fail = (e: unknown) => {
       if (isMicrogatewayError(e) && e.code === "InvalidArgument") opts.status.counters.protocolErrors++;
@@ -105,7 +124,7 @@ export function directAdsHandler(
     const reader = new GrpcFrameReader(MAX_REQUEST_BYTES, (bytes) => {
       stream.receive(decode(bytes));
     });
-    req.on("data", (chunk: Buffer) => {
+    h2.on("data", (chunk: Buffer) => {
       if (ended) return;
       try {
         reader.push(chunk);
@@ -114,7 +133,7 @@ export function directAdsHandler(
       }
     });
     // The client half-closed: a clean end. Gone without a word (reset, disconnect): just clean up.
-    req.on("end", () => {
+    h2.on("end", () => {
       if (reader.pending) fail(new MicrogatewayError("InvalidArgument", "stream ended inside a message"));
       else end(GRPC_OK);
     });
@@ -122,10 +141,29 @@ export function directAdsHandler(
       ended = true;
       stream.close();
     };
-    req.on("aborted", gone);
-    res.on("close", gone);
-    req.on("error", gone);
+    h2.on("aborted", gone);
+    h2.on("close", gone);
+    h2.on("error", gone);
   }
+}
+
+/** Sends response headers; false if the stream is already gone. */
+function respond(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.OutgoingHttpHeaders,
+  endStream: boolean,
+  waitForTrailers = false,
+): boolean {
+  try {
+    stream.respond(headers, { endStream, waitForTrailers });
+    return true;
+  } catch {
+    return false; // closed by the client before we answered
+  }
+}
+
+function respondPlain(stream: http2.ServerHttp2Stream, status: number, body: string): void {
+  if (respond(stream, { ":status": status, "content-type": "text/plain" }, false)) stream.end(body);
 }
 
 /** Decodes a request with protobuf-es; garbage is an InvalidArgument naming the message type. */

@@ -1,13 +1,10 @@
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { AggregatedDiscoveryService } from "../../gen/envoy/service/discovery/v3/ads_pb.js";
 import { namespaceOfSpiffeId, type PeerIdentity, peerIdentity } from "../certs/identity.ts";
 import { MicrogatewayError } from "../errors.ts";
 import { parseNodeId } from "../model/types.ts";
-import { adsService, type NodeAuthorizer, peerIdentityKey } from "./ads-service.ts";
+import type { NodeAuthorizer } from "./ads-service.ts";
 import type { AdsServiceOptions } from "./ads-stream.ts";
 import type { ConfigCache } from "./config-cache.ts";
 import type { EngineStatusStore } from "./engine-status.ts";
@@ -67,7 +64,7 @@ export const namespaceAuthorizer: NodeAuthorizer = (peer, nodeId) => {
   }
 };
 
-/** Starts the ADS server (gRPC over HTTP/2 via ConnectRPC on node:http2). */
+/** Starts the ADS server: gRPC over HTTP/2 (node:http2), mutual TLS 1.3. */
 export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServer> {
   if (!opts.tls && !opts.insecurePlaintext) {
     throw new MicrogatewayError(
@@ -82,35 +79,32 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServer>
     log: opts.log,
     fanOut: new FanOutScheduler(),
   };
-  const connectHandler = connectNodeAdapter({
-    routes: (router) => router.service(AggregatedDiscoveryService, adsService(ads)),
-    // Only gRPC: Envoy and gRPC clients speak it; nothing else should reach this port.
-    grpc: true,
-    grpcWeb: false,
-    connect: false,
-    contextValues: (req) => createContextValues().set(peerIdentityKey, identityOf(req)),
-    // Envoy configurations can be large; mirror Istio's 4 MiB receive limit for requests.
-    readMaxBytes: 4 * 1024 * 1024,
-  });
-  const direct = (opts.adsTransport ?? "direct") === "direct" ? directAdsHandler(ads) : undefined;
-  const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    if (direct?.(req, res, identityOf(req))) return;
-    connectHandler(req, res);
-  };
-
-  const server = opts.tls
-    ? http2.createSecureServer(
-        {
-          ...secureContextOptions(opts.tls),
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: "TLSv1.3",
-          maxVersion: "TLSv1.3",
-          allowHTTP1: false,
-        },
-        handler,
-      )
-    : http2.createServer(handler);
+  const secure = opts.tls
+    ? {
+        ...secureContextOptions(opts.tls),
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: "TLSv1.3" as const,
+        maxVersion: "TLSv1.3" as const,
+        allowHTTP1: false,
+      }
+    : undefined;
+  let server: http2.Http2Server | http2.Http2SecureServer;
+  if ((opts.adsTransport ?? "direct") === "direct") {
+    // The stream API: no compatibility request/response objects (grpc-transport.ts).
+    const direct = directAdsHandler(ads);
+    server = secure ? http2.createSecureServer(secure) : http2.createServer();
+    server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
+      direct(stream, headers, identityOfStream(stream)),
+    );
+  } else {
+    // ConnectRPC, kept for comparison; loaded only when asked for.
+    const { connectHandler } = await import("./connect-transport.ts");
+    const handler = connectHandler(ads, (req) =>
+      identityOfStream((req as { stream?: http2.ServerHttp2Stream }).stream),
+    );
+    server = secure ? http2.createSecureServer(secure, handler) : http2.createServer(handler);
+  }
 
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
@@ -155,9 +149,8 @@ function secureContextOptions(tls: XdsServerTls) {
   return { cert: tls.certificatePem, key: tls.privateKeyPem, ca: tls.caPem };
 }
 
-function identityOf(req: unknown): PeerIdentity | undefined {
-  // HTTP/2 requests carry their stream; the stream's session holds the TLS socket.
-  const stream = (req as { stream?: http2.ServerHttp2Stream }).stream;
+function identityOfStream(stream: http2.ServerHttp2Stream | undefined): PeerIdentity | undefined {
+  // The stream's session holds the TLS socket.
   const socket = stream?.session?.socket as TLSSocket | undefined;
   if (!socket || typeof socket.getPeerCertificate !== "function") return undefined;
   return peerIdentity(socket.getPeerCertificate());
