@@ -186,7 +186,7 @@ describe("xDS server authorization (mTLS, namespace-bound engine identity)", () 
       });
       expect(other["grpc-status"]).toBe("12");
       const plain = await call({ ":method": "GET", ":path": "/" });
-      expect(plain[":status"]).toBe(415);
+      expect(Number(plain[":status"])).toBe(415);
     } finally {
       session.close();
     }
