@@ -138,6 +138,17 @@ const METRICS: readonly Metric[] = [
     ratio: true,
   },
   {
+    name: "single-pod srv CPU in the quiet 250 ms after, ms",
+    scenario: "single-pod change",
+    value: (r) => {
+      const quiet = (r.singlePod ?? []).map((c) => c.serverCpuQuietS);
+      return quiet.every((q) => q !== undefined) && quiet.length > 0
+        ? median(quiet.map((q) => q! * 1000))
+        : undefined;
+    },
+    ratio: false,
+  },
+  {
     name: "single-pod bytes to others",
     scenario: "single-pod change",
     value: (r) => (r.singlePod ? r.singlePod.reduce((a, c) => a + c.bytesToOthers, 0) : undefined),

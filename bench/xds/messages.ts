@@ -34,6 +34,11 @@ export type ServerCommand =
   /** Give pod number `index` alone the configuration of `mode` (a change that concerns one pod). */
   | { readonly cmd: "change-pod"; readonly index: number; readonly mode: ThreatHandlingMode }
   /**
+   * Get ready to give one pod `mode` (a controller has its model; ours builds the model for the
+   * mode and translates it once, outside the measured change); answered with `prepared`.
+   */
+  | { readonly cmd: "prepare-pod"; readonly mode: ThreatHandlingMode }
+  /**
    * Answer once the server has processed at least `acks` ACKs and `subscriptions` subscriptions
    * (first requests of a type on a stream) in total.
    */
@@ -92,7 +97,18 @@ export interface ServerSettled {
   readonly acks: number;
 }
 
-export type ServerEvent = ServerReady | ServerChanged | ServerStats | ServerSettled | FailedEvent;
+/** The answer to `prepare-pod`. */
+export interface ServerPrepared {
+  readonly event: "prepared";
+}
+
+export type ServerEvent =
+  | ServerReady
+  | ServerChanged
+  | ServerStats
+  | ServerSettled
+  | ServerPrepared
+  | FailedEvent;
 
 // ---------------------------------------------------------------------------------------------
 // Clients process

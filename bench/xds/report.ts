@@ -31,11 +31,17 @@ export interface SinglePodResult {
   readonly mode: string;
   readonly index: number;
   readonly changedNodes: number;
-  /** From the driver sending `change-pod` to the pod's engine receiving its new listener. */
+  /** From the driver sending `change-pod` to the pod's engine receiving its new routes. */
   readonly latencyMs: number;
   /** From the driver sending `change-pod` to the server having processed the engine's ACK. */
   readonly serverAckedMs: number;
+  /** Server CPU from just before `change-pod` until it processed the pod's ACK. */
   readonly serverCpuS: number;
+  /**
+   * Server CPU in the quiet 250 ms after that, while bytes to other engines are counted: nothing of
+   * the change should run then, but a collector or timer may (kept apart so it is not charged to it).
+   */
+  readonly serverCpuQuietS?: number;
   /** gRPC bytes the changed pod's engine received. */
   readonly bytesToPod: number;
   /** gRPC bytes all other engines received together, until 250 ms after the ACK. */

@@ -170,6 +170,9 @@ func run(dir, mode string, prof *profiler, remove func()) error {
 				"setNodeMs":         t.setSnapshotMs,
 				"totalMs":           t.decodeMs + t.setSnapshotMs,
 			})
+		case "prepare-pod":
+			// Nothing to prepare: change-pod decodes the mode's resources, as a translation would.
+			emit(map[string]any{"event": "prepared"})
 		case "change-pod":
 			receivedAt := wallMs()
 			t, version, err := fl.applyPod(c.Index, c.Mode)
