@@ -17,6 +17,7 @@ import { findEnvoy } from "../src/local/envoy-process.ts";
 import { type LocalMode, startLocalMode } from "../src/local/local-mode.ts";
 import { INGRESS_LISTENER } from "../src/translate/names.ts";
 import { encodeResource } from "../src/xds/cached-resource.ts";
+import { ConfigCache } from "../src/xds/config-cache.ts";
 import { TypeUrl } from "../src/xds/resource-types.ts";
 import { freePort, statusOf, waitFor } from "./support/net.ts";
 
@@ -227,6 +228,41 @@ describe("local mode over delta xDS with a real Envoy", () => {
     setMode(dir, "Block");
     await waitFor("Block again", async () => (await statusOf(local.url + SQLI)) === 400, 2000);
   }, 30_000);
+
+  test("an xDS server that does not know the node yet sends nothing: Envoy keeps serving until it does", async () => {
+    // An operator that restarted and has not synced: before, a reconnecting engine was told to
+    // remove everything it reported (and stopped forwarding) until the controller caught up.
+    const c = local.status.counters;
+    const responses = c.responses;
+    const opened = c.streamsOpened;
+    const notSynced = new ConfigCache();
+    await local.restartXds({ cache: notSynced });
+    await waitFor(
+      "Envoy to reconnect",
+      () => c.streamsOpened > opened && local.status.get(local.nodeId)!.streams === 1,
+      20_000,
+    );
+    await Bun.sleep(500);
+    expect(c.responses).toBe(responses);
+    expect(await statusOf(local.url + BENIGN)).toBe(200);
+    expect(await statusOf(local.url + SQLI)).toBe(400);
+    // The sync: the same configuration. Nothing is re-sent; the first answers were only held back.
+    const sent = c.resourcesSent;
+    notSynced.setNode(local.nodeId, [
+      ...[TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret].flatMap((t) => [
+        ...local.cache.resources(local.nodeId, t).values(),
+      ]),
+    ]);
+    await waitFor(
+      "the routes to be current",
+      () => current(local, TypeUrl.RouteConfiguration, APP_ROUTES),
+      5000,
+    );
+    expect(c.resourcesSent).toBe(sent);
+    expect(await statusOf(local.url + SQLI)).toBe(400);
+    await local.restartXds(); // back to the manifests' cache for the tests below
+    await waitFor("Envoy to reconnect", () => local.status.get(local.nodeId)!.streams === 1, 20_000);
+  }, 45_000);
 
   test("a configuration over 64 KB arrives intact", async () => {
     const file = join(dir, "gateway.yaml");

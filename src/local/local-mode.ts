@@ -64,8 +64,12 @@ export interface LocalMode {
   readonly xdsPort: number;
   /** The xDS server currently running. */
   readonly xds: XdsServer;
-  /** Replaces the running xDS server by a new one on the same port with the same cache (as after an operator restart). */
-  restartXds(): Promise<void>;
+  /**
+   * Replaces the running xDS server by a new one on the same port with the same cache (as after an
+   * operator restart). With `cache`, the new server serves that cache instead (tests: an operator
+   * that restarted and has not synced yet); manifest edits keep going to the original cache.
+   */
+  restartXds(opts?: { readonly cache?: ConfigCache }): Promise<void>;
   /** Counts manifest loads applied (ok) or refused (rejected). */
   readonly loads: { applied: number; rejected: number };
   /** Reloads the manifests now (the watcher does this on every edit). */
@@ -280,10 +284,10 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
       get xds() {
         return xds!;
       },
-      async restartXds() {
+      async restartXds(restart) {
         await xds?.close();
         xds = await startXdsServer({
-          cache,
+          cache: restart?.cache ?? cache,
           status,
           tls: xdsTls,
           host: "127.0.0.1",
