@@ -18,7 +18,7 @@ import {
   type StringMatch,
   THREAT_HANDLING_MODES,
 } from "../model/types.ts";
-import type { RoutePolicy } from "./policy.ts";
+import type { RoutePolicy } from "./policy-wire.ts";
 
 type Obj = Record<string, unknown>;
 

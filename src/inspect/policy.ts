@@ -5,75 +5,23 @@
  * the inspector stays stateless: `compiledPolicyFor(wire)` decodes, validates and compiles it once
  * and keeps the result in a small LRU cache, since every request of a route brings the same string.
  */
-import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { inflateRawSync } from "node:zlib";
 import { MicrogatewayError } from "../errors.ts";
-import {
-  DEFAULT_LIMITS_SPEC,
-  DEFAULT_PARSER_SPEC,
-  type DenyRulesSpec,
-  type LimitsSpec,
-  type ParserSpec,
-} from "../model/types.ts";
 import { type CompiledDenyRules, compileDenyRules } from "./engine.ts";
 import { type CompiledLimits, compileLimits } from "./limits.ts";
 import { type CompiledParser, compileParser } from "./parser-selection.ts";
 import { validatePolicy } from "./policy-validate.ts";
+import { MAX_POLICY_BYTES, type RoutePolicy } from "./policy-wire.ts";
 import { freeWhenCollected, type Re2 } from "./re2.ts";
 
-/** Version of the wire format; `decodePolicy` refuses any other. */
-export const POLICY_VERSION = 1;
-
-/** Everything the inspector needs to judge a request of one route. JSON-serializable. */
-export interface RoutePolicy {
-  readonly version: typeof POLICY_VERSION;
-  readonly denyRules: DenyRulesSpec;
-  readonly limits: LimitsSpec;
-  readonly parser: ParserSpec;
-}
-
-/** A route's content security as the model resolves it (src/model/model.ts `resolveContentSecurity`). */
-export interface ResolvedPolicies {
-  readonly denyRules: DenyRulesSpec;
-  /** Absent: the default limits. */
-  readonly limits?: LimitsSpec;
-  /** Absent: the default parsers. */
-  readonly parser?: ParserSpec;
-}
-
-/**
- * The policy of a route, defaults filled in.
- *
- * @example routePolicy(resolveContentSecurity(model, ns, route, at))
- */
-export function routePolicy(resolved: ResolvedPolicies): RoutePolicy {
-  return {
-    version: POLICY_VERSION,
-    denyRules: resolved.denyRules,
-    limits: resolved.limits ?? DEFAULT_LIMITS_SPEC,
-    parser: resolved.parser ?? DEFAULT_PARSER_SPEC,
-  };
-}
-
-/** Largest decoded policy accepted (a compressed policy could otherwise inflate without bound). */
-export const MAX_POLICY_BYTES = 16 * 1024 * 1024;
-
-/** Policies longer than this are deflated: exceptions and custom rules repeat themselves a lot. */
-const COMPRESS_ABOVE = 512;
-
-/**
- * The policy as a header-safe string (gRPC metadata values must be printable ASCII, and the
- * patterns in a policy may hold any character): compact JSON in base64url, prefixed `j.`, or for
- * larger policies raw-deflated first and prefixed `z.` (a policy with 100 parameter exceptions is
- * 11 KB of JSON and under 400 bytes deflated).
- *
- * @example decodePolicy(encodePolicy(policy)) // deep-equals policy
- */
-export function encodePolicy(policy: RoutePolicy): string {
-  const json = Buffer.from(JSON.stringify(policy), "utf8");
-  return json.length > COMPRESS_ABOVE
-    ? `z.${deflateRawSync(json).toString("base64url")}`
-    : `j.${json.toString("base64url")}`;
-}
+export {
+  encodePolicy,
+  MAX_POLICY_BYTES,
+  POLICY_VERSION,
+  type ResolvedPolicies,
+  type RoutePolicy,
+  routePolicy,
+} from "./policy-wire.ts";
 
 /**
  * The policy of `encodePolicy`'s string. Throws MicrogatewayError `InvalidArgument` naming the

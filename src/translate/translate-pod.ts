@@ -8,7 +8,7 @@ import { MicrogatewayError } from "../errors.ts";
 import { type InspectorAddress, POD_INSPECTOR_SOCKET } from "../extproc/contract.ts";
 import { encodeHeaderRewritePlan } from "../inspect/header-rewrite-wire.ts";
 import { needsRequestPhase, needsResponsePhase } from "../inspect/header-rewrites.ts";
-import { encodePolicy, routePolicy } from "../inspect/policy.ts";
+import { encodePolicy, routePolicy } from "../inspect/policy-wire.ts";
 import {
   gatewaysForPod,
   type Model,
