@@ -16,12 +16,13 @@
  * - DiscoveryResponse: version_info = 1, resources = 2 (Any), type_url = 4, nonce = 5.
  */
 
-const LENGTH_DELIMITED = 2;
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+
 const encoder = new TextEncoder();
 
 /** Tag byte of a length-delimited field numbered below 16. */
 function tag(field: number): number {
-  return (field << 3) | LENGTH_DELIMITED;
+  return (field << 3) | WireType.LengthDelimited;
 }
 
 function varintSize(n: number): number {
@@ -186,29 +187,18 @@ const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze({});
 export function decodeDeltaAck(bytes: Uint8Array): DeltaAck | undefined {
   let typeUrl = "";
   let responseNonce = "";
-  let at = 0;
-  while (at < bytes.length) {
-    const t = bytes[at++]!;
-    if (t !== tag(2) && t !== tag(6)) return undefined;
-    let len = 0;
-    let shift = 0;
-    for (;;) {
-      if (at >= bytes.length || shift > 28) return undefined;
-      const b = bytes[at++]!;
-      len |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
-      shift += 7;
+  try {
+    const r = new BinaryReader(bytes);
+    while (r.pos < r.len) {
+      const [field, wireType] = r.tag();
+      if (wireType !== WireType.LengthDelimited || (field !== 2 && field !== 6)) return undefined;
+      // Fatal: a string that is not UTF-8 is left to protobuf-es to refuse.
+      const value = decoder.decode(r.bytes());
+      if (field === 2) typeUrl = value;
+      else responseNonce = value;
     }
-    if (at + len > bytes.length) return undefined;
-    let value: string;
-    try {
-      value = decoder.decode(bytes.subarray(at, at + len));
-    } catch {
-      return undefined; // not UTF-8: let protobuf-es say so
-    }
-    at += len;
-    if (t === tag(2)) typeUrl = value;
-    else responseNonce = value;
+  } catch {
+    return undefined; // truncated or not UTF-8
   }
   if (responseNonce === "") return undefined;
   return {
