@@ -18,8 +18,6 @@ const NO_TYPES: ReadonlyMap<string, ReadonlyMap<string, CachedResource>> = new M
 export class ConfigCache {
   private readonly nodes = new Map<string, Map<string, ReadonlyMap<string, CachedResource>>>();
   private readonly watchers = new Map<string, Set<ConfigWatcher>>();
-  /** The frozen resource array each node was last set from (see setNode). */
-  private readonly lastInput = new Map<string, readonly CachedResource[]>();
   /** Resources of a frozen input array grouped by type and name, shared by the nodes set from it. */
   private readonly groups = new WeakMap<
     readonly CachedResource[],
@@ -34,15 +32,13 @@ export class ConfigCache {
    * changed. Returns those types (empty if nothing changed: no push happens then).
    * Throws if two resources of one type share a name (clients would NACK such a response).
    * A frozen array is taken to be immutable and may be shared between nodes (PodConfigEncoder's
-   * output is): the maps stored for it are shared, and passing it again is a no-op.
+   * output is): the maps stored for it are shared.
    */
   setNode(nodeId: string, resources: Iterable<CachedResource>): ReadonlySet<string> {
-    // A frozen array is the encoder's output, shared by every pod of a gateway version: passed
-    // again, nothing changed; passed for another node, its grouping (and the maps stored) is shared.
+    // A frozen array is the encoder's output, shared by every pod of a gateway version: it is
+    // grouped once, and every node set from it stores the same maps (so setting it again finds
+    // every type's map unchanged by identity).
     const shared = Array.isArray(resources) && Object.isFrozen(resources) ? resources : undefined;
-    if (shared !== undefined && this.lastInput.get(nodeId) === shared && this.nodes.has(nodeId)) {
-      return NO_CHANGE;
-    }
     let next = shared && this.groups.get(shared);
     if (!next) {
       next = groupByType(nodeId, resources);
@@ -55,7 +51,7 @@ export class ConfigCache {
     for (const typeUrl of new Set([...prev.keys(), ...next.keys()])) {
       const before = prev.get(typeUrl) ?? EMPTY;
       const after = next.get(typeUrl) ?? EMPTY;
-      if (sameVersions(before, after)) {
+      if (before === after || sameVersions(before, after)) {
         if (before.size > 0) stored.set(typeUrl, before);
         continue;
       }
@@ -72,8 +68,6 @@ export class ConfigCache {
       if (kept.size > 0) stored.set(typeUrl, kept);
     }
     this.nodes.set(nodeId, stored);
-    if (shared) this.lastInput.set(nodeId, shared);
-    else this.lastInput.delete(nodeId);
     this.deleted.delete(nodeId);
     // A node that becomes known is news to its waiting streams even if its configuration is empty.
     if (changed.size > 0 || !known) this.notify(nodeId, changed);
@@ -90,7 +84,6 @@ export class ConfigCache {
     const prev = this.nodes.get(nodeId);
     if (!prev) return;
     this.nodes.delete(nodeId);
-    this.lastInput.delete(nodeId);
     if (this.watchers.has(nodeId)) this.deleted.add(nodeId);
     for (const byName of prev.values()) for (const r of byName.values()) this.interner.release(r);
     this.notify(nodeId, new Set(prev.keys()));
@@ -155,8 +148,6 @@ export class ConfigCache {
     for (const w of [...set]) w(changed);
   }
 }
-
-const NO_CHANGE: ReadonlySet<string> = new Set();
 
 /** Resources by type, then name; throws on a duplicate name (clients would NACK the response). */
 function groupByType(

@@ -28,7 +28,12 @@ interface TypeSubscription {
   readonly forced: Set<string>;
   /** The client's first request on this stream still awaits an answer. */
   initial: boolean;
-  /** The cache's map of this type when the type was last found to have nothing to send. */
+  /**
+   * The cache's map of this type when the type was last found to have nothing to send; undefined
+   * once a request touched the type. The type is looked at again unless this is still the cache's
+   * map (the cache replaces a node's maps on every change): every ACK of a fan-out would otherwise
+   * diff every subscribed type twice.
+   */
   clean: ReadonlyMap<string, CachedResource> | undefined;
 }
 
@@ -96,13 +101,6 @@ export class DeltaSession {
   private readonly types = new Map<string, TypeSubscription>();
   /** The subscribed types in push order (kept sorted as types are added). */
   private order: string[] = [];
-  /**
-   * Types a request touched since they were last found to have nothing to send. A type is looked
-   * at again when it is here or when the cache's map for it is not the one it was last found clean
-   * with (the cache replaces a node's maps on every change). Every ACK of a fan-out would otherwise
-   * diff every subscribed type twice.
-   */
-  private readonly dirty = new Set<string>();
   private inFlight: InFlight | undefined;
 
   constructor(
@@ -133,7 +131,6 @@ export class DeltaSession {
       throw new MicrogatewayError("InvalidArgument", "DeltaDiscoveryRequest.type_url is empty");
 
     if (req.responseNonce !== "") this.settle(req);
-    this.dirty.add(typeUrl);
 
     let sub = this.types.get(typeUrl);
     if (!sub) {
@@ -153,6 +150,7 @@ export class DeltaSession {
       if (sub.known.size > 0) sub.initial = false; // a reconnecting client is already initialised
       this.status.type(this.nodeId!, typeUrl);
     }
+    sub.clean = undefined; // touched by this request (and its ACK): look at it again
     for (const name of req.resourceNamesSubscribe) {
       if (name === WILDCARD) {
         sub.wildcard = true;
@@ -198,8 +196,7 @@ export class DeltaSession {
     if (node === undefined) return undefined;
     const order = this.order;
     const current = (typeUrl: string) => node.get(typeUrl) ?? NO_RESOURCES;
-    const stale = (typeUrl: string) =>
-      this.dirty.has(typeUrl) || this.types.get(typeUrl)!.clean !== current(typeUrl);
+    const stale = (typeUrl: string) => this.types.get(typeUrl)!.clean !== current(typeUrl);
     // Pass 1: updates of every type, removals of all but clusters/endpoints.
     for (const typeUrl of order) {
       if (!stale(typeUrl)) continue;
@@ -214,7 +211,6 @@ export class DeltaSession {
     }
     // Every type has nothing to send: remember against which configuration.
     for (const typeUrl of order) this.types.get(typeUrl)!.clean = current(typeUrl);
-    this.dirty.clear();
     return undefined;
   }
 
