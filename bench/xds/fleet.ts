@@ -87,8 +87,6 @@ export function benchModel(fleet: BenchFleet, mode: ThreatHandlingMode): Model {
 /** The result of pushing the fleet into the cache. */
 export interface FleetPush extends ChangeTimings {
   readonly changedNodes: number;
-  /** The model the pods were translated from (pushFleet only): a controller keeps it. */
-  readonly model?: Model;
   /** The version of the pods' RouteConfiguration: where the DenyRules mode is. */
   readonly routeVersion: string;
 }
@@ -97,13 +95,14 @@ export interface FleetPush extends ChangeTimings {
  * Translates, encodes and sets every pod of the fleet, as the operator does after one DenyRules
  * edit, and times each stage. setNode notifies the open streams synchronously, so its time includes
  * computing every engine's next response (not writing it: that happens after this returns).
+ * Also returns the model the pods were translated from: a controller keeps it.
  */
 export function pushFleet(
   cache: ConfigCache,
   encoder: PodConfigEncoder,
   fleet: BenchFleet,
   mode: ThreatHandlingMode,
-): FleetPush {
+): FleetPush & { readonly model: Model } {
   const start = wallMs();
   const model = benchModel(fleet, mode);
   const modelDone = wallMs();

@@ -50,12 +50,20 @@ async function main(): Promise<void> {
   // Models by mode for single-pod changes: a controller holds its model, it does not rebuild it
   // for one pod (the full change in pushFleet does rebuild it, as after a policy edit).
   const models = new Map<ThreatHandlingMode, Model>();
-  const remember = (mode: ThreatHandlingMode, push: FleetPush) => {
-    if (push.model) models.set(mode, push.model);
-    const { model: _, ...timings } = push;
+  const push = (mode: ThreatHandlingMode): FleetPush => {
+    const { model, ...timings } = pushFleet(cache, encoder, fleet, mode);
+    models.set(mode, model);
     return timings;
   };
-  const initial = remember(values.mode, pushFleet(cache, encoder, fleet, values.mode));
+  const modelFor = (mode: ThreatHandlingMode): Model => {
+    let model = models.get(mode);
+    if (!model) {
+      model = benchModel(fleet, mode);
+      models.set(mode, model);
+    }
+    return model;
+  };
+  const initial = push(values.mode);
 
   // The driver writes the certificates (bench/peers/export-fleet.ts writeCertificates), so that a
   // restarted server and the peer present the same CA to the same engines; it also deletes them.
@@ -104,26 +112,19 @@ async function main(): Promise<void> {
     switch (command.cmd) {
       case "change": {
         const receivedAt = wallMs();
-        const push = remember(command.mode, pushFleet(cache, encoder, fleet, command.mode));
-        send({ event: "changed", receivedAt, ...push });
+        send({ event: "changed", receivedAt, ...push(command.mode) });
         return;
       }
       case "prepare-pod": {
-        if (!models.has(command.mode)) models.set(command.mode, benchModel(fleet, command.mode));
         // The translation of the mode's gateway version, as a fleet push would have left it.
-        encoder.encode(models.get(command.mode)!, fleet.pods[0]!);
+        encoder.encode(modelFor(command.mode), fleet.pods[0]!);
         send({ event: "prepared" });
         return;
       }
       case "change-pod": {
         const receivedAt = wallMs();
-        let model = models.get(command.mode);
-        if (!model) {
-          model = benchModel(fleet, command.mode);
-          models.set(command.mode, model);
-        }
-        const { model: _, ...push } = pushPod(cache, encoder, model, fleet, command.index);
-        send({ event: "changed", receivedAt, ...push });
+        const changed = pushPod(cache, encoder, modelFor(command.mode), fleet, command.index);
+        send({ event: "changed", receivedAt, ...changed });
         return;
       }
       case "stats": {
